@@ -1,0 +1,116 @@
+"""create_app(): wiring only."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import ResponseHeader
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.security.session_auth import SessionAuth
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app import audit, auth, demo, errors, home, people, people_import, units
+from app.db import database_lifespan
+from app.sessions import DatabaseStore, session_config
+from app.settings import PROJECT_ROOT, SettingsError, get_settings
+from app.tables import ROLES, UNIT_KINDS
+
+STATIC_DIR = Path(__file__).parent / "static"
+SECURITY_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+    ResponseHeader(
+        name="Content-Security-Policy",
+        value="default-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    ),
+]
+# Pages a person who must still choose a password may open.
+_OPEN_BEFORE_PASSWORD_CHANGE = ("/password", "/logout", "/static/")
+
+
+def _current_user(context: dict[str, Any]) -> Any:
+    request = context.get("request")
+    return request.scope.get("user") if request is not None else None
+
+
+def _flash_messages(context: dict[str, Any]) -> list[dict[str, str]]:
+    """Messages left by `litestar.plugins.flash.flash`; none on pages served without a session."""
+    request = context.get("request")
+    session = request.scope.get("session") if request is not None else None
+    return session.pop("_messages", []) if isinstance(session, dict) else []
+
+
+def _configure_templates(engine: JinjaTemplateEngine) -> None:
+    engine.register_template_callable("current_user", _current_user)
+    engine.register_template_callable("flash_messages", _flash_messages)
+    engine.engine.globals.update(
+        {"ROLES": ROLES, "UNIT_KINDS": UNIT_KINDS, "site": {"demo": False}}
+    )
+
+
+async def require_own_password(request: Request) -> Response | None:
+    """People with a generated password are sent to choose their own before anything else."""
+    user = request.scope.get("user")
+    if (
+        user is not None
+        and user.must_change_password
+        and not request.url.path.startswith(_OPEN_BEFORE_PASSWORD_CHANGE)
+    ):
+        return Redirect("/password")
+    return None
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    if not settings.secret_key:
+        raise SettingsError(
+            "没有设置 SECRET_KEY。请设置一个至少 32 个字符的随机字符串，"
+            "例如：export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    template_config = TemplateConfig(
+        directory=PROJECT_ROOT / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=_configure_templates,
+    )
+
+    @asynccontextmanager
+    async def site_flags(app: Litestar):
+        template_config.engine_instance.engine.globals["site"] = {
+            "demo": await demo.is_demo_database()
+        }
+        yield
+
+    session_auth = SessionAuth(
+        retrieve_user_handler=auth.retrieve_user,
+        session_backend_config=session_config(secure=settings.https),
+        exclude=["^/static/", "^/favicon.ico"],
+    )
+    return Litestar(
+        route_handlers=[
+            *auth.route_handlers,
+            *home.route_handlers,
+            *audit.route_handlers,
+            units.router,
+            people.router,
+            people_import.router,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+        ],
+        template_config=template_config,
+        on_app_init=[session_auth.on_app_init],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https),
+        stores={"sessions": DatabaseStore()},
+        lifespan=[database_lifespan, site_flags],
+        before_request=require_own_password,
+        exception_handlers=errors.exception_handlers,
+        response_headers=SECURITY_HEADERS,
+        request_max_body_size=12 * 1024 * 1024,
+        debug=settings.debug,
+    )

@@ -1,0 +1,205 @@
+"""Sign-in, sign-out, password change, and who is signed in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from litestar import Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from app import audit
+from app.db import write_transaction
+from app.passwords import hash_password, password_problem, verify_password
+from app.sessions import ABSOLUTE_TIMEOUT, delete_expired_sessions, rotate_session
+from app.tables import LoginAttempt, User
+from app.throttle import account_lock, address_throttled
+
+FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = hash_password("peixun-timing-equaliser")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    client = connection.client
+    return client.host if client else ""
+
+
+def _password_stamp(user: User) -> str:
+    return str(user.password_changed_at or "")
+
+
+async def retrieve_user(session: dict[str, Any], connection: ASGIConnection) -> User | None:
+    """The signed-in, active person of this session, or None when it has ended."""
+    uid = session.get("uid")
+    auth_at = session.get("auth_at")
+    if not isinstance(uid, int) or not isinstance(auth_at, (int, float)):
+        return None
+    if _now().timestamp() - auth_at > ABSOLUTE_TIMEOUT.total_seconds():
+        return None
+    user = await User.objects(User.unit).where(User.id == uid, User.active.eq(True)).first()
+    if user is None or session.get("pw") != _password_stamp(user):
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site; anything else goes home."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _login_page(request: Request, username: str = "", error: str = "", status: int = 200):
+    return Template(
+        "auth/login.html",
+        context={
+            "username": username,
+            "error": error,
+            "next": request.query_params.get("next", ""),
+        },
+        status_code=status,
+    )
+
+
+@get("/login", name="login", exclude_from_auth=True)
+async def login_page(request: Request) -> Template:
+    return _login_page(request)
+
+
+@post("/login", name="login_submit", exclude_from_auth=True)
+async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
+    username = data.get("username", "").strip()
+    password = data.get("password", "")
+    ip = client_ip(request)
+    now = _now()
+    if not username or not password:
+        return _login_page(request, username, "请输入用户名和密码。", 400)
+
+    minute_ago = now.timestamp() - 60
+    recent_from_ip = await LoginAttempt.count().where(
+        LoginAttempt.ip == ip,
+        LoginAttempt.created_at > datetime.fromtimestamp(minute_ago, UTC),
+    )
+    if address_throttled(recent_from_ip):
+        return _login_page(request, username, "登录尝试过于频繁，请一分钟后再试。", 429)
+
+    last_success = (
+        await LoginAttempt.select(LoginAttempt.created_at)
+        .where(LoginAttempt.username == username, LoginAttempt.succeeded.eq(True))
+        .order_by(LoginAttempt.created_at, ascending=False)
+        .first()
+    )
+    failures_query = LoginAttempt.select(LoginAttempt.created_at).where(
+        LoginAttempt.username == username, LoginAttempt.succeeded.eq(False)
+    )
+    if last_success:
+        failures_query = failures_query.where(LoginAttempt.created_at > last_success["created_at"])
+    failures = await failures_query.order_by(LoginAttempt.created_at, ascending=False).limit(20)
+    lock = account_lock([row["created_at"] for row in failures], now)
+    if lock.locked_until:
+        local = lock.locked_until.astimezone().strftime("%H:%M")
+        return _login_page(
+            request,
+            username,
+            f"该账号连续 10 次密码错误，已被锁定 15 分钟，请于 {local} 后再试，"
+            "或联系单位管理员重置密码。",
+            403,
+        )
+
+    attempt = LoginAttempt(username=username, ip=ip, succeeded=False, created_at=now)
+    await attempt.save()
+    user = await User.objects().where(User.username == username).first()
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok:
+        left = lock.remaining_tries - 1
+        message = "用户名或密码错误。"
+        if left <= 0:
+            message += "该账号已被锁定 15 分钟。"
+        elif left <= 5:
+            message += f"再错 {left} 次，账号将被锁定 15 分钟。"
+        return _login_page(request, username, message, 400)
+    if not user.active:
+        return _login_page(request, username, "该账号已停用，请联系单位管理员。", 403)
+
+    await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt.id)
+    await User.update({User.last_login_at: now}).where(User.id == user.id)
+    await delete_expired_sessions()
+    request.clear_session()
+    rotate_session(request)
+    request.set_session({"uid": user.id, "auth_at": now.timestamp(), "pw": _password_stamp(user)})
+    if user.must_change_password:
+        flash(request, "首次登录，请先设置您自己的密码。", "info")
+        return Redirect(request.url_for("password"))
+    return Redirect(safe_next(data.get("next")))
+
+
+@post("/logout", name="logout", exclude_from_auth=True)
+async def logout(request: Request) -> Redirect:
+    request.clear_session()
+    rotate_session(request)
+    flash(request, "您已安全退出。", "success")
+    return Redirect(request.url_for("login"))
+
+
+@get("/password", name="password")
+async def password_page(request: Request) -> Template:
+    return Template("auth/password.html", context={"errors": {}})
+
+
+@post("/password", name="password_submit")
+async def password_submit(request: Request, data: FormBody) -> Template | Redirect:
+    user: User = request.user
+    current = data.get("current_password", "")
+    new = data.get("new_password", "")
+    confirm = data.get("new_password_confirm", "")
+    errors: dict[str, str] = {}
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = "当前密码不正确。"
+    problem = password_problem(new, user.username)
+    if problem:
+        errors["new_password"] = problem
+    elif new == current:
+        errors["new_password"] = "新密码不能与当前密码相同。"
+    if not errors.get("new_password") and new != confirm:
+        errors["new_password_confirm"] = "两次输入的新密码不一致。"
+    if errors:
+        return Template("auth/password.html", context={"errors": errors}, status_code=400)
+
+    now = _now()
+    async with write_transaction():
+        await User.update(
+            {
+                User.password_hash: hash_password(new),
+                User.must_change_password: False,
+                User.password_changed_at: now,
+            }
+        ).where(User.id == user.id)
+        await audit.record(request, "password.change", user, f"{user.name} 修改了自己的密码")
+    user.password_changed_at = now
+    refreshed = await User.objects().where(User.id == user.id).first()
+    rotate_session(request)
+    request.set_session(
+        {**request.session, "pw": _password_stamp(refreshed), "auth_at": now.timestamp()}
+    )
+    flash(request, "密码已修改。", "success")
+    return Redirect(request.url_for("home"))
+
+
+route_handlers = [login_page, login_submit, logout, password_page, password_submit]

@@ -1,0 +1,162 @@
+"""The `peixun` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from app.settings import SettingsError, get_settings
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+def _run(coro):
+    try:
+        return asyncio.run(coro)
+    except SettingsError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"无法连接数据库：{error}。请检查 DATABASE_URL 和数据库服务是否已启动。")
+
+
+async def _init() -> str:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from app.db import DB, is_sqlite, prepare_sqlite_file
+
+    if is_sqlite():
+        prepare_sqlite_file(DB.path)
+    result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not result.success:
+        raise click.ClickException(f"数据库迁移失败：{result.message}")
+    return "数据库已就绪。"
+
+
+@click.group(help="工会干部培训与测验平台")
+def main() -> None:
+    try:
+        get_settings()
+    except SettingsError as error:
+        _fail(str(error))
+
+
+@main.command(help="创建数据库或升级到最新结构；重复运行不会改动任何数据。")
+def init() -> None:
+    click.echo(_run(_init()))
+
+
+@main.command(help="初始化数据库并写入演示数据（焦作市单位树、约 2,000 名干部、4 个演示账号）。")
+@click.option("--cadres", default=2000, show_default=True, help="演示干部人数")
+def demo(cadres: int) -> None:
+    from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoRefused, load_demo
+
+    async def run() -> str:
+        await _init()
+        return await load_demo(cadre_count=cadres)
+
+    try:
+        click.echo(_run(run()))
+    except DemoRefused as error:
+        _fail(str(error))
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for username, name, *_ in DEMO_ACCOUNTS:
+        click.echo(f"  {username:<14}{name}")
+
+
+@main.command(help="启动网站。")
+@click.option("--host", default=None, help="监听地址（默认 PEIXUN_HOST 或 127.0.0.1）")
+@click.option("--port", default=None, type=int, help="端口（默认 PEIXUN_PORT 或 8000）")
+@click.option("--workers", default=None, type=int, help="进程数（默认 PEIXUN_WORKERS 或 1）")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    import uvicorn
+
+    from app.demo import demo_secret_key
+
+    settings = get_settings()
+    if not settings.secret_key:
+        secret = _run(demo_secret_key())
+        if not secret:
+            _fail(
+                "没有设置 SECRET_KEY，网站拒绝启动（只有演示数据库可以不设置）。请先设置：\n"
+                "  export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        os.environ["SECRET_KEY"] = secret
+        get_settings.cache_clear()
+        click.echo("演示模式：使用演示数据库中保存的密钥。")
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(f"网站地址：http://{host}:{port}")
+    uvicorn.run(
+        "app.asgi:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        log_level="info",
+    )
+
+
+@main.group(help="管理账号。")
+def users() -> None:
+    pass
+
+
+@users.command("create", help="创建账号，例如第一位市总工会管理员。")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["cadre", "trainer", "unit_admin", "federation_admin"]),
+)
+@click.option("--unit", "unit_name", required=True, help="所在单位的完整名称")
+@click.option("--username", required=True, help="用户名（手机号或工号）")
+@click.option("--name", required=True, help="姓名")
+@click.option("--generate-password", is_flag=True, help="生成初始密码并显示一次，首次登录须修改")
+def users_create(
+    role: str, unit_name: str, username: str, name: str, generate_password: bool
+) -> None:
+    from app.people_cli import create_user
+
+    password = None
+    if not generate_password:
+        password = getpass.getpass("密码：")
+        if getpass.getpass("再输入一次：") != password:
+            _fail("两次输入的密码不一致。")
+    click.echo(_run(create_user(role, unit_name, username, name, password)))
+
+
+@main.group(help="管理干部。")
+def cadres() -> None:
+    pass
+
+
+@cadres.command(
+    "import", help="从 .xlsx 或 .csv 导入干部（列：姓名、单位、职务、手机号，可选 性别、工号）。"
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="只检查，不写入")
+@click.option(
+    "--passwords",
+    "passwords_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="初始密码清单的保存位置（.xlsx）",
+)
+def cadres_import(file: Path, dry_run: bool, passwords_path: Path | None) -> None:
+    from app.people_cli import import_file
+
+    if passwords_path is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        passwords_path = Path("var") / f"初始密码-{stamp}.xlsx"
+    ok, message = _run(import_file(file, dry_run, passwords_path))
+    if not ok:
+        _fail(message)
+    click.echo(message)

@@ -1,0 +1,100 @@
+"""Error pages in Chinese, with a way back; no stack trace reaches a user."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+
+logger = logging.getLogger("peixun")
+
+_TITLES = {
+    400: "提交的内容有误",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的操作",
+    413: "文件太大",
+    429: "操作过于频繁",
+    500: "系统出错了",
+    503: "系统繁忙",
+}
+
+
+def error_page(request: Request, status: int, message: str) -> Template:
+    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
+    return Template(
+        template,
+        context={"status": status, "title": _TITLES.get(status, "出错了"), "message": message},
+        status_code=status,
+    )
+
+
+def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    """Anonymous visitors are sent to sign in, and come back afterwards."""
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return Redirect(f"/login?next={quote(target)}")
+
+
+def permission_denied(request: Request, exc: PermissionDeniedException) -> Template:
+    detail = str(exc.detail or "")
+    if "CSRF" in detail:
+        message = "页面已过期或来源无法验证，请返回上一页刷新后重新提交。"
+    elif detail and detail != "Forbidden":
+        message = detail
+    else:
+        message = "您的账号没有访问此页面的权限。"
+    return error_page(request, 403, message)
+
+
+def not_found(request: Request, exc: NotFoundException) -> Template:
+    detail = str(exc.detail or "")
+    message = (
+        detail if detail and detail != "Not Found" else "您访问的页面不存在，可能已被移动或删除。"
+    )
+    return error_page(request, 404, message)
+
+
+def validation_error(request: Request, exc: ValidationException) -> Template:
+    return error_page(request, 400, "提交的内容格式不正确，请返回检查后重新提交。")
+
+
+def http_error(request: Request, exc: HTTPException) -> Template:
+    status = exc.status_code
+    if status >= 500:
+        return server_error(request, exc)
+    message = {
+        405: "此页面不支持这种操作，请从页面上的按钮进入。",
+        413: "上传的文件太大，请拆分后再上传。",
+        429: "操作过于频繁，请稍后再试。",
+    }.get(status, "请求无法处理，请返回上一页重试。")
+    return error_page(request, status, message)
+
+
+def server_error(request: Request, exc: Exception) -> Template:
+    logger.exception("未处理的错误：%s %s", request.method, request.url.path, exc_info=exc)
+    return error_page(
+        request,
+        500,
+        "系统出了点问题，您的操作可能没有完成。请稍后重试；如果一直出现，请联系管理员。",
+    )
+
+
+exception_handlers = {
+    NotAuthorizedException: not_authorized,
+    PermissionDeniedException: permission_denied,
+    NotFoundException: not_found,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: server_error,
+}

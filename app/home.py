@@ -1,0 +1,43 @@
+"""The home page of each role, and the large-font switch."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from app.auth import safe_next
+from app.guards import scope_path
+from app.tables import ROLES, Unit, User
+
+
+@get("/", name="home")
+async def home(request: Request) -> Template:
+    user: User = request.user
+    context: dict = {"role_name": ROLES.get(user.role, user.role)}
+    if user.role in ("unit_admin", "federation_admin", "trainer"):
+        path = scope_path(user)
+        context["counts"] = {
+            "units": await Unit.count().where(Unit.path.like(path + "%"), Unit.active.eq(True)),
+            "cadres": await User.count().where(
+                User.unit.path.like(path + "%"), User.active.eq(True), User.role == "cadre"
+            ),
+            "pending": await User.count().where(
+                User.unit.path.like(path + "%"),
+                User.active.eq(True),
+                User.role == "cadre",
+                User.last_login_at.is_null(),
+            ),
+        }
+    return Template(f"home/{user.role}.html", context=context)
+
+
+@post("/preferences/font", name="toggle_font")
+async def toggle_font(request: Request) -> Redirect:
+    user: User = request.user
+    await User.update({User.large_font: not user.large_font}).where(User.id == user.id)
+    return Redirect(
+        safe_next(request.headers.get("referer", "/").split(request.base_url.rstrip("/"), 1)[-1])
+    )
+
+
+route_handlers = [home, toggle_font]

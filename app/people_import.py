@@ -1,0 +1,203 @@
+"""Importing a roster of cadres: upload, preview with every problem by row, confirm."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Annotated
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from openpyxl import Workbook
+
+from app import audit
+from app.cadre_import import (
+    CadreDraft,
+    ImportFileError,
+    ImportPlan,
+    Problem,
+    UnitChoice,
+    check_rows,
+    read_table,
+    template_xlsx,
+)
+from app.db import write_transaction
+from app.guards import ADMIN_ROLES, requires_role
+from app.passwords import generate_initial_password, hash_initial_password
+from app.tables import Unit, Upload, User
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+_INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class CreatedAccount:
+    draft: CadreDraft
+    password: str
+
+
+async def plan_import(filename: str, content: bytes, scope: str) -> ImportPlan:
+    """Read and check a roster against the units under `scope` and the accounts already there."""
+    try:
+        rows = read_table(filename, content)
+    except ImportFileError as error:
+        return ImportPlan(drafts=[], problems=[Problem(row=None, column=None, message=str(error))])
+    units = [
+        UnitChoice(id=u["id"], name=u["name"], path=u["path"])
+        for u in await Unit.select(Unit.id, Unit.name, Unit.path).where(
+            Unit.path.like(scope + "%"), Unit.active.eq(True)
+        )
+    ]
+    phones = sorted({re.sub(r"\D", "", r.values.get("手机号", ""))[-11:] for r in rows} - {""})
+    taken: set[str] = set()
+    for start in range(0, len(phones), _INSERT_CHUNK):
+        chunk = phones[start : start + _INSERT_CHUNK]
+        taken.update(
+            r["username"]
+            for r in await User.select(User.username).where(User.username.is_in(chunk))
+        )
+    return check_rows(rows, units, taken)
+
+
+async def write_import(drafts: Sequence[CadreDraft]) -> list[CreatedAccount]:
+    """Create the accounts; call inside a write transaction so a failure writes nothing."""
+    created = [CreatedAccount(d, generate_initial_password()) for d in drafts]
+    users = [
+        User(
+            username=c.draft.phone,
+            name=c.draft.name,
+            role="cadre",
+            unit=c.draft.unit_id,
+            position=c.draft.position,
+            phone=c.draft.phone,
+            gender=c.draft.gender,
+            staff_no=c.draft.staff_no,
+            password_hash=hash_initial_password(c.password),
+            must_change_password=True,
+        )
+        for c in created
+    ]
+    for start in range(0, len(users), _INSERT_CHUNK):
+        await User.insert(*users[start : start + _INSERT_CHUNK])
+    return created
+
+
+def accounts_xlsx(created: Sequence[CreatedAccount]) -> bytes:
+    """The list of new accounts and their initial passwords, to print or hand out."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("账号与初始密码")
+    sheet.append(["序号", "姓名", "单位", "职务", "用户名（手机号）", "初始密码"])
+    for n, c in enumerate(created, start=1):
+        d = c.draft
+        sheet.append([n, d.name, d.unit_name, d.position, d.phone, c.password])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@get("/people/import", name="import_form")
+async def import_form() -> Template:
+    return Template("people/import.html", context={"plan": None})
+
+
+@get("/people/import/template.xlsx", name="import_template")
+async def import_template() -> Response[bytes]:
+    return Response(
+        template_xlsx(),
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''%E5%B9%B2%E9%83%A8%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+        },
+    )
+
+
+@post("/people/import", name="import_upload")
+async def import_upload(
+    request: Request,
+    data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Template:
+    upload = data.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return Template(
+            "people/import.html",
+            context={"plan": None, "error": "请选择要上传的文件（.xlsx 或 .csv）。"},
+            status_code=400,
+        )
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        return Template(
+            "people/import.html",
+            context={"plan": None, "error": "文件超过 10 MB，请拆分后分批导入。"},
+            status_code=400,
+        )
+    user: User = request.user
+    plan = await plan_import(
+        upload.filename, content, user.unit.path if user.role != "federation_admin" else "/"
+    )
+    upload_id = None
+    if plan.ok:
+        draft = Upload(
+            kind="cadres", filename=upload.filename, content=content, uploaded_by=user.id
+        )
+        await draft.save()
+        upload_id = draft.id
+    return Template(
+        "people/import.html",
+        context={"plan": plan, "filename": upload.filename, "upload_id": upload_id},
+        status_code=200 if plan.ok else 400,
+    )
+
+
+@post("/people/import/{upload_id:int}", name="import_confirm")
+async def import_confirm(request: Request, upload_id: int) -> Template | Redirect:
+    user: User = request.user
+    upload = (
+        await Upload.objects()
+        .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == "cadres")
+        .first()
+    )
+    if upload is None:
+        raise NotFoundException("没有找到这次上传，它可能已经导入过了。请重新上传文件。")
+    content = bytes(upload.content)
+    scope = user.unit.path if user.role != "federation_admin" else "/"
+    async with write_transaction():
+        plan = await plan_import(upload.filename, content, scope)
+        if not plan.ok:
+            return Template(
+                "people/import.html",
+                context={
+                    "plan": plan,
+                    "filename": upload.filename,
+                    "upload_id": None,
+                    "changed": True,
+                },
+                status_code=409,
+            )
+        created = await write_import(plan.drafts)
+        await Upload.delete().where(Upload.id == upload.id)
+        await audit.record(
+            request, "cadres.import", None, f"从“{upload.filename}”导入 {len(created)} 名干部"
+        )
+    return Template(
+        "people/imported.html",
+        context={
+            "created": created,
+            "filename": upload.filename,
+            "xlsx_base64": base64.b64encode(accounts_xlsx(created)).decode(),
+        },
+    )
+
+
+router = Router(
+    path="/",
+    guards=[requires_role(*ADMIN_ROLES)],
+    route_handlers=[import_form, import_template, import_upload, import_confirm],
+)

@@ -1,0 +1,116 @@
+"""Piccolo tables.
+
+Foreign keys to units and people restrict deletion: people and units are
+deactivated, never deleted, so nothing a person did disappears with them.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+UNIT_KINDS = {
+    "city_federation": "市总工会",
+    "county_federation": "县（市、区）总工会",
+    "zone_union": "高新区工会",
+    "industry_union": "产业工会",
+    "municipal_grassroots_union": "市属基层工会",
+    "grassroots_union": "基层工会",
+}
+
+ROLES = {
+    "cadre": "学员",
+    "trainer": "培训管理员",
+    "unit_admin": "单位管理员",
+    "federation_admin": "市总工会管理员",
+}
+
+
+class Unit(Table, tablename="unit"):
+    """A union organisation in the tree; `path` is the materialised path, e.g. "/1/4/17/"."""
+
+    name = Varchar(length=100, unique=True)
+    kind = Varchar(length=40)
+    parent = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
+    path = Varchar(length=400, index=True, default="")
+    depth = Integer(default=0)
+    sort_order = Integer(default=0)
+    code = Varchar(length=40, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(Table, tablename="account"):
+    """A person who signs in: a cadre or a member of staff."""
+
+    username = Varchar(length=50, unique=True)
+    name = Varchar(length=50)
+    role = Varchar(length=20, default="cadre", index=True)
+    unit = ForeignKey(Unit, on_delete=OnDelete.restrict, index=True)
+    position = Varchar(length=50, default="")
+    phone = Varchar(length=20, default="")
+    gender = Varchar(length=2, default="")
+    staff_no = Varchar(length=50, default="")
+    password_hash = Text(default="")
+    must_change_password = Boolean(default=True)
+    active = Boolean(default=True)
+    large_font = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    password_changed_at = Timestamptz(null=True, default=None)
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    """Who did what to which object, and when."""
+
+    actor = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    action = Varchar(length=50, index=True)
+    target_type = Varchar(length=30, default="")
+    target_id = Integer(null=True, default=None)
+    summary = Text(default="")
+    ip = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class LoginAttempt(Table, tablename="login_attempt"):
+    """One sign-in attempt; kept in the database so throttling holds across workers."""
+
+    username = Varchar(length=50, index=True)
+    ip = Varchar(length=64, index=True)
+    succeeded = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class SessionRecord(Table, tablename="session_record"):
+    """Server-side session data, shared by every worker."""
+
+    key = Varchar(length=128, unique=True)
+    data = Bytea()
+    expires_at = Timestamptz(null=True, default=None, index=True)
+
+
+class Upload(Table, tablename="upload"):
+    """An uploaded file waiting between its preview and its confirmation."""
+
+    kind = Varchar(length=30)
+    filename = Varchar(length=255)
+    content = Bytea()
+    uploaded_by = ForeignKey(User, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SiteSetting(Table, tablename="site_setting"):
+    """Facts about this installation, such as whether it holds demo data."""
+
+    key = Varchar(length=50, unique=True)
+    value = Text(default="")
