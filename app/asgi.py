@@ -18,7 +18,7 @@ from litestar.template.config import TemplateConfig
 from app import audit, auth, demo, errors, home, people, people_import, units
 from app.db import database_lifespan
 from app.sessions import DatabaseStore, session_config
-from app.settings import PROJECT_ROOT, SettingsError, get_settings
+from app.settings import PROJECT_ROOT, SECRET_KEY_HINT, SettingsError, get_settings
 from app.tables import ROLES, UNIT_KINDS
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -72,8 +72,7 @@ def create_app() -> Litestar:
     settings = get_settings()
     if not settings.secret_key:
         raise SettingsError(
-            "没有设置 SECRET_KEY。请设置一个至少 32 个字符的随机字符串，"
-            "例如：export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            f"没有设置 SECRET_KEY。请设置一个至少 32 个字符的随机字符串，例如：{SECRET_KEY_HINT}"
         )
     template_config = TemplateConfig(
         directory=PROJECT_ROOT / "templates",

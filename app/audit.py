@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.connection import ASGIConnection
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from app.guards import requires_role
@@ -54,7 +55,9 @@ async def record(
 
 
 @get("/audit", name="audit", guards=[requires_role("federation_admin")])
-async def audit_page(request: Request, page: int = 1, action: str = "") -> Template:
+async def audit_page(
+    request: Request, page: FromQuery[int] = 1, action: FromQuery[str] = ""
+) -> Template:
     query = AuditEvent.select(
         AuditEvent.all_columns(),
         AuditEvent.actor.name.as_alias("actor_name"),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from app.settings import SettingsError, get_settings
+from app.settings import SECRET_KEY_HINT, SettingsError, get_settings
 
 
 def _fail(message: str) -> None:
@@ -87,7 +87,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         if not secret:
             _fail(
                 "没有设置 SECRET_KEY，网站拒绝启动（只有演示数据库可以不设置）。请先设置：\n"
-                "  export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                f"  {SECRET_KEY_HINT}"
             )
         os.environ["SECRET_KEY"] = secret
         get_settings.cache_clear()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -90,14 +90,15 @@ async def _check(actor: User, form: dict[str, str], person_id: int | None = None
 @get("/people", name="people")
 async def people_list(
     request: Request,
-    q: str = "",
-    unit: int | None = None,
-    role: str = "",
-    status: str = "active",
-    page: int = 1,
+    q: FromQuery[str] = "",
+    unit_id: Annotated[str, QueryParameter(name="unit")] = "",
+    role: FromQuery[str] = "",
+    status: FromQuery[str] = "active",
+    page: FromQuery[int] = 1,
 ) -> Template:
     user: User = request.user
     path = scope_path(user)
+    unit = int(unit_id) if unit_id.isdigit() else None
     if unit is not None:
         path = (await load_unit(user, unit)).path
     conditions = [User.unit.path.like(path + "%")]
@@ -173,8 +174,10 @@ def _password_page(person: User | dict[str, Any], password: str, unit_name: str,
 
 
 @get("/people/new", name="person_new")
-async def person_new(request: Request, unit: int | None = None) -> Template:
-    return await _form_page(request, {"role": "cadre", "unit": str(unit or "")}, {})
+async def person_new(
+    request: Request, unit: Annotated[str, QueryParameter(name="unit")] = ""
+) -> Template:
+    return await _form_page(request, {"role": "cadre", "unit": unit if unit.isdigit() else ""}, {})
 
 
 @post("/people/new", name="person_create")
@@ -208,7 +211,7 @@ async def person_create(request: Request, data: FormBody) -> Template:
 
 
 @get("/people/{person_id:int}", name="person_edit")
-async def person_edit(request: Request, person_id: int) -> Template:
+async def person_edit(request: Request, person_id: FromPath[int]) -> Template:
     person = await load_person(request.user, person_id)
     form = {field: str(getattr(person, field) or "") for field in FIELDS}
     form["unit"] = str(person.unit.id)
@@ -216,7 +219,9 @@ async def person_edit(request: Request, person_id: int) -> Template:
 
 
 @post("/people/{person_id:int}", name="person_update")
-async def person_update(request: Request, person_id: int, data: FormBody) -> Template | Redirect:
+async def person_update(
+    request: Request, person_id: FromPath[int], data: FormBody
+) -> Template | Redirect:
     actor: User = request.user
     person = await load_person(actor, person_id)
     form = _clean(data)
@@ -269,7 +274,7 @@ _FIELD_NAMES = {
 
 
 @post("/people/{person_id:int}/active", name="person_set_active")
-async def person_set_active(request: Request, person_id: int, data: FormBody) -> Redirect:
+async def person_set_active(request: Request, person_id: FromPath[int], data: FormBody) -> Redirect:
     actor: User = request.user
     person = await load_person(actor, person_id)
     activate = data.get("active") == "1"
@@ -290,7 +295,7 @@ async def person_set_active(request: Request, person_id: int, data: FormBody) ->
 
 
 @post("/people/{person_id:int}/password", name="person_reset_password")
-async def person_reset_password(request: Request, person_id: int) -> Template:
+async def person_reset_password(request: Request, person_id: FromPath[int]) -> Template:
     person = await load_person(request.user, person_id)
     password = generate_initial_password()
     async with write_transaction():

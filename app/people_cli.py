@@ -21,7 +21,7 @@ from app.tables import ROLES, Unit, User
 async def create_user(
     role: str, unit_name: str, username: str, name: str, password: str | None
 ) -> str:
-    """Create an account; with no password, a generated one that must be changed at first sign-in."""
+    """Create an account; without a password, a generated one to change at first sign-in."""
     if not USERNAME.match(username):
         raise SystemExit(f"用户名“{username}”无效：只能由 3 到 50 个字母、数字、“_”“-”“.”组成。")
     if not name.strip():

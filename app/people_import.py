@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Annotated
+from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from openpyxl import Workbook
 
@@ -36,6 +37,11 @@ from app.tables import Unit, Upload, User
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _INSERT_CHUNK = 500
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition header value that keeps a Chinese file name in every browser."""
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
 
 
 @dataclass(frozen=True)
@@ -113,9 +119,7 @@ async def import_template() -> Response[bytes]:
     return Response(
         template_xlsx(),
         media_type=XLSX,
-        headers={
-            "Content-Disposition": "attachment; filename*=UTF-8''%E5%B9%B2%E9%83%A8%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
-        },
+        headers={"Content-Disposition": attachment("干部导入模板.xlsx")},
     )
 
 
@@ -157,7 +161,7 @@ async def import_upload(
 
 
 @post("/people/import/{upload_id:int}", name="import_confirm")
-async def import_confirm(request: Request, upload_id: int) -> Template | Redirect:
+async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template | Redirect:
     user: User = request.user
     upload = (
         await Upload.objects()

@@ -11,6 +11,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'peixun.sqlite3'}"
 
 
+SECRET_KEY_HINT = (
+    "export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+)
+
+
 class SettingsError(ValueError):
     """A setting in the environment is missing or malformed; the message is for the operator."""
 

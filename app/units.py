@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Request, Router, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
@@ -218,13 +218,15 @@ async def _edit_page(request: Request, unit: Unit, errors: dict[str, str], statu
 
 
 @get("/units/{unit_id:int}", name="unit_edit")
-async def unit_edit(request: Request, unit_id: int) -> Template:
+async def unit_edit(request: Request, unit_id: FromPath[int]) -> Template:
     unit = await load_unit(request.user, unit_id)
     return await _edit_page(request, unit, {})
 
 
 @post("/units/{unit_id:int}", name="unit_update")
-async def unit_update(request: Request, unit_id: int, data: FormBody) -> Template | Redirect:
+async def unit_update(
+    request: Request, unit_id: FromPath[int], data: FormBody
+) -> Template | Redirect:
     user: User = request.user
     unit = await load_unit(user, unit_id)
     _editable(user, unit)
@@ -265,7 +267,9 @@ async def unit_update(request: Request, unit_id: int, data: FormBody) -> Templat
 
 
 @post("/units/{unit_id:int}/active", name="unit_set_active")
-async def unit_set_active(request: Request, unit_id: int, data: FormBody) -> Template | Redirect:
+async def unit_set_active(
+    request: Request, unit_id: FromPath[int], data: FormBody
+) -> Template | Redirect:
     user: User = request.user
     unit = await load_unit(user, unit_id)
     _editable(user, unit)

@@ -1,0 +1,182 @@
+"""Test set-up: one fresh database per run, on SQLite or on PostgreSQL.
+
+TEST_DATABASE_URL chooses the engine: unset, the suite runs on a new SQLite file;
+`postgresql://user:password@host/db` makes the suite create a new database on that
+server (the user needs CREATEDB), migrate it, and drop it at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+_TEST_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+_TMP = Path(tempfile.mkdtemp(prefix="peixun-tests-"))
+_PG_NAME = f"peixun_test_{os.getpid()}_{secrets.token_hex(3)}"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+async def _pg_admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+if _TEST_URL.startswith("postgres"):
+    asyncio.run(_pg_admin(_TEST_URL, f'CREATE DATABASE "{_PG_NAME}"'))
+    DATABASE_URL = _with_database(_TEST_URL, _PG_NAME)
+else:
+    DATABASE_URL = f"sqlite:///{_TMP / 'test.sqlite3'}"
+
+# Settings are read once, so the environment is set before the app is imported.
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ["SECRET_KEY"] = "test-secret-key-" + secrets.token_hex(16)
+os.environ.pop("PEIXUN_HTTPS", None)
+
+from litestar.testing import AsyncTestClient  # noqa: E402
+
+from app.asgi import create_app  # noqa: E402
+from app.cli import _init  # noqa: E402
+from app.db import DB, is_sqlite  # noqa: E402
+from app.passwords import hash_password  # noqa: E402
+from app.tables import (  # noqa: E402
+    AuditEvent,
+    LoginAttempt,
+    SessionRecord,
+    SiteSetting,
+    Unit,
+    Upload,
+    User,
+)
+from app.units import create_unit  # noqa: E402
+
+PASSWORD = "Zhengque-mima-2023"
+_HASH = hash_password(PASSWORD)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    asyncio.run(_init())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _TEST_URL.startswith("postgres"):
+        asyncio.run(_pg_admin(_TEST_URL, f'DROP DATABASE IF EXISTS "{_PG_NAME}" WITH (FORCE)'))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {re.sub(r':[^:@/]*@', ':***@', DATABASE_URL)}"
+
+
+async def clear_database() -> None:
+    for table in (SessionRecord, LoginAttempt, Upload, AuditEvent, SiteSetting, User):
+        await table.delete(force=True)
+    depth = await Unit.select(Unit.depth).order_by(Unit.depth, ascending=False).first()
+    for level in range(depth["depth"] if depth else -1, -1, -1):
+        await Unit.delete().where(Unit.depth == level)
+
+
+@pytest.fixture
+async def db():
+    """An empty database for this test."""
+    await clear_database()
+    yield DB
+    await clear_database()
+
+
+@pytest.fixture
+async def client(db):
+    async with AsyncTestClient(app=create_app()) as test_client:
+        test_client.follow_redirects = False
+        yield test_client
+
+
+@pytest.fixture
+async def tree(db) -> dict[str, Unit]:
+    """焦作市总工会 with two county federations, each with one grassroots union."""
+    city = await create_unit("焦作市总工会", "city_federation", None)
+    jiefang = await create_unit("解放区总工会", "county_federation", city)
+    jiefang_g = await create_unit("解放区人民医院工会", "grassroots_union", jiefang)
+    zhongzhan = await create_unit("中站区总工会", "county_federation", city)
+    zhongzhan_g = await create_unit("中站区第一中学工会", "grassroots_union", zhongzhan)
+    return {
+        "city": city,
+        "jiefang": jiefang,
+        "jiefang_g": jiefang_g,
+        "zhongzhan": zhongzhan,
+        "zhongzhan_g": zhongzhan_g,
+    }
+
+
+async def make_user(
+    username: str,
+    unit: Unit,
+    role: str = "cadre",
+    name: str = "张三",
+    must_change_password: bool = False,
+    password_hash: str | None = None,
+    **fields,
+) -> User:
+    user = User(
+        username=username,
+        name=name,
+        role=role,
+        unit=unit.id,
+        password_hash=password_hash or _HASH,
+        must_change_password=must_change_password,
+        **fields,
+    )
+    await user.save()
+    return user
+
+
+@pytest.fixture
+async def people(tree) -> dict[str, User]:
+    """One account per role, and a cadre in each county's grassroots union."""
+    return {
+        "admin": await make_user("admin", tree["city"], "federation_admin", "王市总"),
+        "trainer": await make_user("trainer", tree["city"], "trainer", "李培训"),
+        "jiefang_admin": await make_user("jf-admin", tree["jiefang"], "unit_admin", "赵解放"),
+        "zhongzhan_admin": await make_user("zz-admin", tree["zhongzhan"], "unit_admin", "钱中站"),
+        "cadre": await make_user(
+            "13800000001", tree["jiefang_g"], "cadre", "孙学员", phone="13800000001"
+        ),
+        "other_cadre": await make_user(
+            "13800000002", tree["zhongzhan_g"], "cadre", "周学员", phone="13800000002"
+        ),
+    }
+
+
+def csrf(client: AsyncTestClient) -> str:
+    token = client.cookies.get("csrftoken")
+    assert token, "no CSRF cookie yet: GET a page first"
+    return token
+
+
+async def post_form(client: AsyncTestClient, url: str, data: dict | None = None, **kwargs):
+    """POST a form the way a browser does, with the CSRF token taken from the cookie."""
+    if not client.cookies.get("csrftoken"):
+        await client.get("/login")
+    return await client.post(url, data={**(data or {}), "_csrf_token": csrf(client)}, **kwargs)
+
+
+async def login(client: AsyncTestClient, username: str, password: str = PASSWORD):
+    await client.get("/login")
+    return await post_form(client, "/login", {"username": username, "password": password})
+
+
+__all__ = ["PASSWORD", "is_sqlite", "login", "make_user", "post_form"]
