@@ -6,17 +6,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app import audit, auth, demo, errors, home, people, people_import, units
 from app.db import database_lifespan
+from app.guards import own_password_chosen
 from app.sessions import DatabaseStore, session_config
 from app.settings import PROJECT_ROOT, SECRET_KEY_HINT, SettingsError, get_settings
 from app.tables import ROLES, UNIT_KINDS
@@ -32,8 +32,6 @@ SECURITY_HEADERS = [
         "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     ),
 ]
-# Pages a person who must still choose a password may open.
-_OPEN_BEFORE_PASSWORD_CHANGE = ("/password", "/logout", "/static/")
 
 
 def _current_user(context: dict[str, Any]) -> Any:
@@ -54,18 +52,6 @@ def _configure_templates(engine: JinjaTemplateEngine) -> None:
     engine.engine.globals.update(
         {"ROLES": ROLES, "UNIT_KINDS": UNIT_KINDS, "site": {"demo": False}}
     )
-
-
-async def require_own_password(request: Request) -> Response | None:
-    """People with a generated password are sent to choose their own before anything else."""
-    user = request.scope.get("user")
-    if (
-        user is not None
-        and user.must_change_password
-        and not request.url.path.startswith(_OPEN_BEFORE_PASSWORD_CHANGE)
-    ):
-        return Redirect("/password")
-    return None
 
 
 def create_app() -> Litestar:
@@ -107,9 +93,11 @@ def create_app() -> Litestar:
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https),
         stores={"sessions": DatabaseStore()},
         lifespan=[database_lifespan, site_flags],
-        before_request=require_own_password,
+        guards=[own_password_chosen],
         exception_handlers=errors.exception_handlers,
         response_headers=SECURITY_HEADERS,
         request_max_body_size=12 * 1024 * 1024,
+        # No JSON API yet: the HTML pages need no published schema.
+        openapi_config=None,
         debug=settings.debug,
     )

@@ -141,21 +141,20 @@ async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
     await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt.id)
     await User.update({User.last_login_at: now}).where(User.id == user.id)
     await delete_expired_sessions()
-    request.clear_session()
     rotate_session(request)
     request.set_session({"uid": user.id, "auth_at": now.timestamp(), "pw": _password_stamp(user)})
     if user.must_change_password:
         flash(request, "首次登录，请先设置您自己的密码。", "info")
-        return Redirect(request.url_for("password"))
+        return Redirect(request.app.route_reverse("password"))
     return Redirect(safe_next(data.get("next")))
 
 
 @post("/logout", name="logout", exclude_from_auth=True)
 async def logout(request: Request) -> Redirect:
-    request.clear_session()
+    request.set_session({})
     rotate_session(request)
     flash(request, "您已安全退出。", "success")
-    return Redirect(request.url_for("login"))
+    return Redirect(request.app.route_reverse("login"))
 
 
 @get("/password", name="password")
@@ -199,7 +198,7 @@ async def password_submit(request: Request, data: FormBody) -> Template | Redire
         {**request.session, "pw": _password_stamp(refreshed), "auth_at": now.timestamp()}
     )
     flash(request, "密码已修改。", "success")
-    return Redirect(request.url_for("home"))
+    return Redirect(request.app.route_reverse("home"))
 
 
 route_handlers = [login_page, login_submit, logout, password_page, password_submit]

@@ -15,6 +15,8 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 
+from app.guards import PasswordChangeRequired
+
 logger = logging.getLogger("peixun")
 
 _TITLES = {
@@ -40,6 +42,8 @@ def error_page(request: Request, status: int, message: str) -> Template:
 
 def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     """Anonymous visitors are sent to sign in, and come back afterwards."""
+    if isinstance(exc, PasswordChangeRequired):
+        return Redirect(request.app.route_reverse("password"))
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query

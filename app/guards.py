@@ -5,10 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.handlers.base import BaseRouteHandler
 
 from app.tables import Unit, User
+
+# Pages a person who must still choose a password may open.
+_OPEN_BEFORE_PASSWORD_CHANGE = ("/password", "/logout", "/login", "/static/")
+
+
+class PasswordChangeRequired(NotAuthorizedException):
+    """The person signed in with a generated password and must choose their own first."""
+
+
+def own_password_chosen(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """People with a generated password are sent to choose their own before anything else."""
+    user = connection.scope.get("user")
+    if (
+        user is not None
+        and user.must_change_password
+        and not connection.url.path.startswith(_OPEN_BEFORE_PASSWORD_CHANGE)
+    ):
+        raise PasswordChangeRequired("请先设置您自己的密码。")
+
 
 STAFF_ROLES = ("trainer", "unit_admin", "federation_admin")
 ADMIN_ROLES = ("unit_admin", "federation_admin")
@@ -23,6 +48,7 @@ def requires_role(*roles: str):
             raise PermissionDeniedException("您的账号没有访问此页面的权限。")
 
     guard.__name__ = f"requires_role_{'_'.join(roles)}"
+    guard.roles = (*roles, "federation_admin")  # type: ignore[attr-defined]
     return guard
 
 
@@ -35,9 +61,18 @@ def in_scope(user: User, unit_path: str) -> bool:
     return unit_path.startswith(scope_path(user))
 
 
+# Ids are 32-bit serials; a larger number in a URL or form is simply not found (and would
+# otherwise overflow the database driver).
+_MAX_ID = 2**31 - 1
+
+
+def _valid_id(value: int) -> bool:
+    return 0 < value <= _MAX_ID
+
+
 async def load_unit(user: User, unit_id: int) -> Unit:
     """The unit with this id, if the person may manage it; 404 otherwise, 403 outside the scope."""
-    unit = await Unit.objects().where(Unit.id == unit_id).first()
+    unit = await Unit.objects().where(Unit.id == unit_id).first() if _valid_id(unit_id) else None
     if unit is None:
         raise NotFoundException("没有找到这个单位。")
     if not in_scope(user, unit.path):
@@ -47,7 +82,9 @@ async def load_unit(user: User, unit_id: int) -> Unit:
 
 async def load_person(user: User, person_id: int) -> User:
     """The account with this id with its unit loaded, if within the person's scope."""
-    person = await User.objects(User.unit).where(User.id == person_id).first()
+    person = None
+    if _valid_id(person_id):
+        person = await User.objects(User.unit).where(User.id == person_id).first()
     if person is None:
         raise NotFoundException("没有找到这个人员。")
     if not in_scope(user, person.unit.path):

@@ -258,7 +258,7 @@ async def person_update(
                 f"修改“{form['name']}”的{'、'.join(_FIELD_NAMES[f] for f in changed)}",
             )
     flash(request, f"已保存“{form['name']}”的资料。" if changed else "没有改动。", "success")
-    return Redirect(request.url_for("people"))
+    return Redirect(request.app.route_reverse("people"))
 
 
 _FIELD_NAMES = {
@@ -280,10 +280,10 @@ async def person_set_active(request: Request, person_id: FromPath[int], data: Fo
     activate = data.get("active") == "1"
     if person.id == actor.id and not activate:
         flash(request, "不能停用自己的账号。", "error")
-        return Redirect(request.url_for("person_edit", person_id=person.id))
+        return Redirect(request.app.route_reverse("person_edit", person_id=person.id))
     if activate and not person.unit.active:
         flash(request, f"“{person.unit.name}”已停用，请先启用该单位或把此人转到其他单位。", "error")
-        return Redirect(request.url_for("person_edit", person_id=person.id))
+        return Redirect(request.app.route_reverse("person_edit", person_id=person.id))
     async with write_transaction():
         await User.update({User.active: activate}).where(User.id == person.id)
         action = "person.activate" if activate else "person.deactivate"
@@ -291,7 +291,7 @@ async def person_set_active(request: Request, person_id: FromPath[int], data: Fo
             request, action, person, f"{'启用' if activate else '停用'}“{person.name}”"
         )
     flash(request, f"已{'启用' if activate else '停用'}“{person.name}”的账号。", "success")
-    return Redirect(request.url_for("people"))
+    return Redirect(request.app.route_reverse("people"))
 
 
 @post("/people/{person_id:int}/password", name="person_reset_password")

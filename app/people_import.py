@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
@@ -15,7 +14,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from openpyxl import Workbook
 
 from app import audit
@@ -26,6 +25,7 @@ from app.cadre_import import (
     Problem,
     UnitChoice,
     check_rows,
+    normalize_phone,
     read_table,
     template_xlsx,
 )
@@ -62,7 +62,9 @@ async def plan_import(filename: str, content: bytes, scope: str) -> ImportPlan:
             Unit.path.like(scope + "%"), Unit.active.eq(True)
         )
     ]
-    phones = sorted({re.sub(r"\D", "", r.values.get("手机号", ""))[-11:] for r in rows} - {""})
+    # The same normalisation as check_rows, so "138 0000 0001" or full-width digits still meet
+    # the account that already has the number (and never reach the unique constraint).
+    phones = sorted({normalize_phone(r.values.get("手机号", "")) for r in rows} - {None})
     taken: set[str] = set()
     for start in range(0, len(phones), _INSERT_CHUNK):
         chunk = phones[start : start + _INSERT_CHUNK]
@@ -126,7 +128,8 @@ async def import_template() -> Response[bytes]:
 @post("/people/import", name="import_upload")
 async def import_upload(
     request: Request,
-    data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+    # Any, not UploadFile: the form also carries the CSRF token as text.
+    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Template:
     upload = data.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -161,40 +164,38 @@ async def import_upload(
 
 
 @post("/people/import/{upload_id:int}", name="import_confirm")
-async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template | Redirect:
+async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template:
     user: User = request.user
-    upload = (
-        await Upload.objects()
-        .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == "cadres")
-        .first()
-    )
-    if upload is None:
-        raise NotFoundException("没有找到这次上传，它可能已经导入过了。请重新上传文件。")
-    content = bytes(upload.content)
     scope = user.unit.path if user.role != "federation_admin" else "/"
     async with write_transaction():
-        plan = await plan_import(upload.filename, content, scope)
-        if not plan.ok:
-            return Template(
-                "people/import.html",
-                context={
-                    "plan": plan,
-                    "filename": upload.filename,
-                    "upload_id": None,
-                    "changed": True,
-                },
-                status_code=409,
+        # Taking the upload out first makes a second confirmation of the same upload, even a
+        # concurrent one, find nothing: on PostgreSQL it waits for this transaction's row lock.
+        taken = (
+            await Upload.delete()
+            .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == "cadres")
+            .returning(Upload.filename, Upload.content)
+        )
+        if not taken:
+            raise NotFoundException("没有找到这次上传，它可能已经导入过了。请重新上传文件。")
+        filename, content = taken[0]["filename"], bytes(taken[0]["content"])
+        plan = await plan_import(filename, content, scope)
+        if plan.ok:
+            created = await write_import(plan.drafts)
+            await audit.record(
+                request, "cadres.import", None, f"从“{filename}”导入 {len(created)} 名干部"
             )
-        created = await write_import(plan.drafts)
-        await Upload.delete().where(Upload.id == upload.id)
-        await audit.record(
-            request, "cadres.import", None, f"从“{upload.filename}”导入 {len(created)} 名干部"
+    if not plan.ok:
+        # Only the stale upload is gone; it could never be confirmed as it stands.
+        return Template(
+            "people/import.html",
+            context={"plan": plan, "filename": filename, "upload_id": None, "changed": True},
+            status_code=409,
         )
     return Template(
         "people/imported.html",
         context={
             "created": created,
-            "filename": upload.filename,
+            "filename": filename,
             "xlsx_base64": base64.b64encode(accounts_xlsx(created)).decode(),
         },
     )

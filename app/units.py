@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -133,6 +133,14 @@ async def _name_taken(name: str, except_id: int | None = None) -> bool:
     return await query
 
 
+async def chosen_unit(user: User, raw: str | None) -> Unit | None:
+    """The unit picked in a form, or None when the choice is empty, unknown or outside the scope."""
+    try:
+        return await load_unit(user, int(raw or ""))
+    except (ValueError, NotFoundException, PermissionDeniedException):
+        return None
+
+
 def _editable(user: User, unit: Unit) -> None:
     """Unit admins manage the units below their own, not their own unit's place or name."""
     if user.role != "federation_admin" and unit.id == user.unit.id:
@@ -180,12 +188,10 @@ async def unit_create(request: Request, data: FormBody) -> Template | Redirect:
         errors["name"] = f"已有名为“{name}”的单位，请换一个名称。"
     if kind not in _kind_choices(user):
         errors["kind"] = "请选择单位类别。"
-    parent = None
-    try:
-        parent = await load_unit(user, int(data.get("parent", "")))
-    except ValueError:
+    parent = await chosen_unit(user, data.get("parent"))
+    if parent is None:
         errors["parent"] = "请选择上级单位。"
-    if parent is not None and not parent.active:
+    elif not parent.active:
         errors["parent"] = "上级单位已停用，请先启用它。"
     if errors:
         return await _tree_page(request, data, errors, 400)
@@ -193,7 +199,7 @@ async def unit_create(request: Request, data: FormBody) -> Template | Redirect:
         unit = await create_unit(name, kind, parent)
         await audit.record(request, "unit.create", unit, f"在“{parent.name}”下新建“{name}”")
     flash(request, f"已新建单位“{name}”。", "success")
-    return Redirect(request.url_for("units"))
+    return Redirect(request.app.route_reverse("units"))
 
 
 async def _edit_page(request: Request, unit: Unit, errors: dict[str, str], status: int = 200):
@@ -241,12 +247,13 @@ async def unit_update(
         errors["kind"] = "请选择单位类别。"
     new_parent = None
     if unit.parent is not None and data.get("parent"):
-        try:
-            new_parent = await load_unit(user, int(data["parent"]))
-        except ValueError:
+        new_parent = await chosen_unit(user, data["parent"])
+        if new_parent is None:
             errors["parent"] = "请选择上级单位。"
-        if new_parent is not None and new_parent.path.startswith(unit.path):
+        elif new_parent.path.startswith(unit.path):
             errors["parent"] = "不能把单位移到它自己或它的下级单位之下。"
+        elif new_parent.id != unit.parent and not new_parent.active:
+            errors["parent"] = "上级单位已停用，请先启用它。"
     if errors:
         unit.name = name or unit.name
         return await _edit_page(request, unit, errors, 400)
@@ -263,7 +270,7 @@ async def unit_update(
     flash(
         request, f"已保存“{name}”的{'、'.join(changes)}。" if changes else "没有改动。", "success"
     )
-    return Redirect(request.url_for("units"))
+    return Redirect(request.app.route_reverse("units"))
 
 
 @post("/units/{unit_id:int}/active", name="unit_set_active")
@@ -274,6 +281,12 @@ async def unit_set_active(
     unit = await load_unit(user, unit_id)
     _editable(user, unit)
     activate = data.get("active") == "1"
+    if activate and unit.parent is not None:
+        parent = await Unit.objects().where(Unit.id == unit.parent).first()
+        if parent is not None and not parent.active:
+            return await _edit_page(
+                request, unit, {"active": f"上级单位“{parent.name}”已停用，请先启用它。"}, 400
+            )
     if not activate:
         if unit.parent is None:
             return await _edit_page(request, unit, {"active": "根单位不能停用。"}, 400)
@@ -294,7 +307,7 @@ async def unit_set_active(
         action = "unit.activate" if activate else "unit.deactivate"
         await audit.record(request, action, unit, f"{'启用' if activate else '停用'}“{unit.name}”")
     flash(request, f"已{'启用' if activate else '停用'}“{unit.name}”。", "success")
-    return Redirect(request.url_for("units"))
+    return Redirect(request.app.route_reverse("units"))
 
 
 router = Router(

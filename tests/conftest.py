@@ -100,9 +100,14 @@ async def db():
 
 @pytest.fixture
 async def client(db):
-    async with AsyncTestClient(app=create_app()) as test_client:
-        test_client.follow_redirects = False
-        yield test_client
+    """A client calling the app in the test's event loop.
+
+    The app's lifespan (which opens the PostgreSQL pool) is not entered here, so the
+    test's own queries and the app's share one loop; tests/test_database.py covers it.
+    """
+    test_client = AsyncTestClient(app=create_app())
+    test_client.follow_redirects = False
+    return test_client
 
 
 @pytest.fixture

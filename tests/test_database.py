@@ -1,0 +1,65 @@
+"""The database as the engines are set up: migrations, SQLite's modes, the PostgreSQL pool."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from litestar.testing import TestClient
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.postgres import PostgresEngine
+
+from app.asgi import create_app
+from app.db import DB, SQLITE_BUSY_TIMEOUT_SECONDS, is_sqlite, write_transaction
+from app.tables import Unit
+
+sqlite_only = pytest.mark.skipif(not is_sqlite(), reason="SQLite 专项检查")
+postgres_only = pytest.mark.skipif(is_sqlite(), reason="PostgreSQL 专项检查")
+
+
+async def _migration_rows() -> int:
+    return await Migration.count()
+
+
+async def test_migrating_again_changes_nothing(db):
+    before = await _migration_rows()
+    result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    assert result.success
+    assert await _migration_rows() == before >= 1
+
+
+@sqlite_only
+async def test_sqlite_file_is_in_wal_mode_with_a_busy_timeout(db):
+    with sqlite3.connect(DB.path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert DB.connection_kwargs["timeout"] == SQLITE_BUSY_TIMEOUT_SECONDS
+
+
+@sqlite_only
+async def test_write_transactions_take_the_write_lock_when_they_begin(db):
+    async with write_transaction():
+        # Nothing written yet, but the IMMEDIATE transaction already holds the lock.
+        other = sqlite3.connect(DB.path, timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+
+
+async def test_a_failed_write_transaction_leaves_nothing(db):
+    with pytest.raises(RuntimeError):
+        async with write_transaction():
+            await Unit.insert(Unit(name="半途而废工会", kind="grassroots_union"))
+            raise RuntimeError("stop")
+    assert not await Unit.exists().where(Unit.name == "半途而废工会")
+
+
+@postgres_only
+def test_the_app_opens_and_closes_its_postgres_pool():
+    assert isinstance(DB, PostgresEngine)
+    with TestClient(app=create_app()) as client:
+        assert DB.pool is not None
+        assert client.get("/login").status_code == 200
+    assert DB.pool is None

@@ -1,0 +1,119 @@
+"""A sweep over every route the app has: CSRF, roles and unit scope."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from app.asgi import create_app
+from app.tables import ROLES, Upload
+from tests.conftest import login, post_form
+
+_APP = create_app()
+ROUTES = sorted(
+    (route.path, method, handler)
+    for route in _APP.routes
+    if isinstance(route, HTTPRoute) and not route.path.startswith("/static")
+    for handler in route.route_handlers
+    for method in handler.http_methods
+    if method not in ("HEAD", "OPTIONS")
+)
+POST_ROUTES = [(path, handler) for path, method, handler in ROUTES if method == "POST"]
+ROLE_GUARDED = [
+    (path, method, roles)
+    for path, method, handler in ROUTES
+    for roles in [
+        next(
+            (
+                guard.roles
+                for layer in handler.ownership_layers
+                for guard in layer.guards or []
+                if hasattr(guard, "roles")
+            ),
+            None,
+        )
+    ]
+    if roles
+]
+WITH_IDS = [(path, method) for path, method, _ in ROUTES if "{" in path]
+ACCOUNTS = {
+    "cadre": "13800000001",
+    "trainer": "trainer",
+    "unit_admin": "jf-admin",
+    "federation_admin": "admin",
+}
+
+
+def _fill(path: str, ids: dict[str, int]) -> str:
+    return re.sub(r"\{(\w+):\w+\}", lambda m: str(ids[m.group(1)]), path)
+
+
+def test_the_sweep_sees_the_routes():
+    paths = {path for path, _, _ in ROUTES}
+    assert {"/login", "/logout", "/people/{person_id:int}", "/units/{unit_id:int}"} <= paths
+    assert len(ROLE_GUARDED) >= 10
+    assert len(WITH_IDS) >= 6
+
+
+@pytest.mark.parametrize(("path", "handler"), POST_ROUTES, ids=[p for p, _ in POST_ROUTES])
+async def test_every_form_refuses_a_request_without_csrf_token(client, people, path, handler):
+    await login(client, "admin")
+    ids = {"unit_id": people["cadre"].unit, "person_id": people["cadre"].id, "upload_id": 1}
+    response = await client.post(_fill(path, ids), data={"name": "x"})
+    assert response.status_code == 403
+    assert "页面已过期" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "roles"), ROLE_GUARDED, ids=[f"{m} {p}" for p, m, _ in ROLE_GUARDED]
+)
+async def test_every_guarded_route_refuses_lesser_roles_and_anonymous(
+    client, people, tree, path, method, roles
+):
+    ids = {"unit_id": tree["jiefang_g"].id, "person_id": people["cadre"].id, "upload_id": 1}
+    url = _fill(path, ids)
+    await client.get("/login")
+    anonymous = await (
+        client.get(url) if method == "GET" else post_form(client, url, {"name": "x"})
+    )
+    assert anonymous.status_code == 302
+    assert anonymous.headers["location"].startswith("/login")
+    for role in ROLES:
+        if role in roles:
+            continue
+        await login(client, ACCOUNTS[role])
+        response = await (
+            client.get(url) if method == "GET" else post_form(client, url, {"name": "x"})
+        )
+        assert response.status_code == 403, f"{role} reached {method} {url}"
+        assert "没有权限" in response.text
+        await post_form(client, "/logout")
+
+
+@pytest.mark.parametrize(("path", "method"), WITH_IDS, ids=[f"{m} {p}" for p, m in WITH_IDS])
+async def test_ids_from_another_unit_give_403_or_404_and_no_data(
+    client, people, tree, path, method
+):
+    upload = Upload(
+        kind="cadres",
+        filename="中站区名单.xlsx",
+        content=b"x",
+        uploaded_by=people["zhongzhan_admin"].id,
+    )
+    await upload.save()
+    foreign = {
+        "unit_id": [tree["zhongzhan_g"].id, tree["city"].id],
+        "person_id": [people["other_cadre"].id, people["admin"].id],
+        "upload_id": [upload.id],
+    }
+    await login(client, "jf-admin")
+    for n in range(2):
+        ids = {name: values[min(n, len(values) - 1)] for name, values in foreign.items()}
+        url = _fill(path, ids)
+        data = {"name": "改名", "active": "0", "parent": str(tree["jiefang"].id)}
+        response = await (client.get(url) if method == "GET" else post_form(client, url, data))
+        assert response.status_code in (403, 404), f"{method} {url}: {response.status_code}"
+        for secret in ("周学员", "王市总", "中站区第一中学工会", "中站区名单"):
+            assert secret not in response.text
