@@ -1,0 +1,143 @@
+"""A cadre signs in for the first time on a phone and sets a password, in a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.passwords import hash_initial_password
+from tests.conftest import DATABASE_URL, make_user
+
+CHROMIUM = Path("/usr/bin/chromium")
+PHONE = {"width": 360, "height": 740}
+
+if not CHROMIUM.exists():
+    message = "浏览器测试需要 Debian 的 Chromium：apt-get install chromium（不下载浏览器）"
+    if os.environ.get("PEIXUN_REQUIRE_BROWSER") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The real app served by uvicorn on the test database."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.asgi:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/login", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("服务器没有启动：" + process.stdout.read().decode(errors="replace"))
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def phone_page(server):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                      has_touch=True, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+async def new_cadre(tree):
+    """A cadre whose account was just created, with a generated password."""
+    return await make_user(
+        "13912345678",
+        tree["jiefang_g"],
+        name="刘学员",
+        password_hash=hash_initial_password("abcd2345ef"),
+        must_change_password=True,
+    )
+
+
+# The cadre is made before Playwright starts its own event loop in this thread.
+def test_first_sign_in_and_password_change_on_a_phone(new_cadre, server, phone_page, tmp_path):
+    page = phone_page
+    page.goto(server + "/")
+    expect(page).to_have_url(server + "/login?next=/")
+    page.get_by_label("用户名（手机号或工号）").fill("13912345678")
+    page.get_by_label("密码").fill("wrong-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_contain_text("用户名或密码错误")
+    expect(page.get_by_label("用户名（手机号或工号）")).to_have_value("13912345678")
+
+    page.get_by_label("密码").fill("abcd2345ef")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(server + "/password")
+    expect(page.get_by_role("heading", name="设置新密码")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "password.png"), full_page=True)
+
+    page.get_by_label("当前密码").fill("abcd2345ef")
+    page.locator("#new_password").fill("short")
+    page.get_by_label("再次输入新密码").fill("short")
+    page.get_by_role("button", name="保存新密码").click()
+    expect(page.locator(".field-error")).to_contain_text("至少需要 8 个字符")
+
+    page.get_by_label("当前密码").fill("abcd2345ef")
+    page.locator("#new_password").fill("Liu-xuexi-2023")
+    page.get_by_label("再次输入新密码").fill("Liu-xuexi-2023")
+    page.get_by_role("button", name="保存新密码").click()
+    expect(page).to_have_url(server + "/")
+    expect(page.get_by_role("status")).to_contain_text("密码已修改")
+    expect(page.get_by_role("heading", name="我的培训")).to_be_visible()
+    expect(page.get_by_text("解放区人民医院工会")).to_be_visible()
+
+    # Nothing is wider than the phone, and the buttons are big enough to tap.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    box = page.get_by_role("button", name="退出").bounding_box()
+    assert box and box["height"] >= 44
+
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(server + "/login")
+    expect(page.get_by_role("status")).to_contain_text("您已安全退出")
+    page.get_by_label("用户名（手机号或工号）").fill("13912345678")
+    page.get_by_label("密码").fill("Liu-xuexi-2023")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(server + "/")
