@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
@@ -35,9 +37,9 @@ async def home(request: Request) -> Template:
 async def toggle_font(request: Request) -> Redirect:
     user: User = request.user
     await User.update({User.large_font: not user.large_font}).where(User.id == user.id)
-    return Redirect(
-        safe_next(request.headers.get("referer", "/").split(request.base_url.rstrip("/"), 1)[-1])
-    )
+    referer = urlsplit(request.headers.get("referer", "/"))
+    back = referer.path + (f"?{referer.query}" if referer.query else "")
+    return Redirect(safe_next(back))
 
 
 route_handlers = [home, toggle_font]
