@@ -83,7 +83,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     settings = get_settings()
     if not settings.secret_key:
-        secret = _run(demo_secret_key())
+        try:
+            secret = _run(demo_secret_key())
+        except Exception:  # e.g. a database not yet created by `peixun init`: not a demo
+            secret = None
         if not secret:
             _fail(
                 "没有设置 SECRET_KEY，网站拒绝启动（只有演示数据库可以不设置）。请先设置：\n"
@@ -160,3 +163,7 @@ def cadres_import(file: Path, dry_run: bool, passwords_path: Path | None) -> Non
     if not ok:
         _fail(message)
     click.echo(message)
+
+
+if __name__ == "__main__":
+    main()

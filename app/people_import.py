@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -37,11 +39,25 @@ from app.tables import Unit, Upload, User
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _INSERT_CHUNK = 500
+_FILENAME_MAX = 255
+# An upload waits this long for its confirmation; older ones are removed at the next upload.
+UPLOAD_KEPT_FOR = timedelta(days=1)
 
 
 def attachment(filename: str) -> str:
     """A Content-Disposition header value that keeps a Chinese file name in every browser."""
     return f"attachment; filename*=UTF-8''{quote(filename)}"
+
+
+def stored_filename(filename: str) -> str:
+    """The file's own name without a browser-sent folder, cut to fit Upload.filename (255)."""
+    name = re.split(r"[\\/]", filename)[-1] or "未命名文件"
+    if len(name) <= _FILENAME_MAX:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        return name[:_FILENAME_MAX]
+    return stem[: _FILENAME_MAX - len(ext) - 2] + "…." + ext
 
 
 @dataclass(frozen=True)
@@ -146,19 +162,23 @@ async def import_upload(
             status_code=400,
         )
     user: User = request.user
+    filename = stored_filename(upload.filename)
     plan = await plan_import(
-        upload.filename, content, user.unit.path if user.role != "federation_admin" else "/"
+        filename, content, user.unit.path if user.role != "federation_admin" else "/"
     )
     upload_id = None
     if plan.ok:
-        draft = Upload(
-            kind="cadres", filename=upload.filename, content=content, uploaded_by=user.id
-        )
-        await draft.save()
+        async with write_transaction():
+            # Previews nobody confirmed would otherwise keep their files for good.
+            await Upload.delete().where(
+                Upload.kind == "cadres", Upload.created_at < datetime.now(UTC) - UPLOAD_KEPT_FOR
+            )
+            draft = Upload(kind="cadres", filename=filename, content=content, uploaded_by=user.id)
+            await draft.save()
         upload_id = draft.id
     return Template(
         "people/import.html",
-        context={"plan": plan, "filename": upload.filename, "upload_id": upload_id},
+        context={"plan": plan, "filename": filename, "upload_id": upload_id},
         status_code=200 if plan.ok else 400,
     )
 

@@ -41,8 +41,19 @@ def server():
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": DATABASE_URL}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.asgi:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.asgi:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -77,8 +88,9 @@ def phone_page(server):
                 "--no-first-run",
             ],
         )
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                      has_touch=True, locale="zh-CN")
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+        )
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page
