@@ -84,10 +84,11 @@ async def plan_import(filename: str, content: bytes, scope: str) -> ImportPlan:
     taken: set[str] = set()
     for start in range(0, len(phones), _INSERT_CHUNK):
         chunk = phones[start : start + _INSERT_CHUNK]
-        taken.update(
-            r["username"]
-            for r in await User.select(User.username).where(User.username.is_in(chunk))
-        )
+        # A number is taken when it is an account's username or the phone of any account.
+        for row in await User.select(User.username, User.phone).where(
+            User.username.is_in(chunk) | User.phone.is_in(chunk)
+        ):
+            taken.update({row["username"], row["phone"]} & set(chunk))
     return check_rows(rows, units, taken)
 
 

@@ -344,6 +344,15 @@ async def test_full_width_phone_already_taken_is_reported(client, people):
     assert "第 3 行：手机号 13800000001 已被账号使用。" in text_of(response.text)
 
 
+async def test_a_phone_on_file_for_a_staff_account_is_taken_too(client, people, tree):
+    await make_user("staff-007", tree["city"], "trainer", "吴培训", phone="13911112222")
+    await login(client, "admin")
+    row = ["郑五", "解放区总工会", "工会干事", "13911112222", "", ""]
+    response = await upload(client, make_xlsx([GOOD[0], row]))
+    assert response.status_code == 400
+    assert "第 3 行：手机号 13911112222 已被账号使用。" in text_of(response.text)
+
+
 async def test_the_password_shown_works_only_for_the_new_account(client, people):
     await login(client, "admin")
     preview = await upload(client, make_xlsx([GOOD[0]]))
