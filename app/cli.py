@@ -41,6 +41,16 @@ async def _init() -> str:
     return "数据库已就绪。"
 
 
+async def _database_ready() -> bool:
+    """True when the database exists and every migration has run."""
+    from piccolo.apps.migrations.commands.check import CheckMigrationManager
+
+    try:
+        return await CheckMigrationManager("peixun").havent_ran_count() == 0
+    except Exception:  # no database, or no migration table yet
+        return False
+
+
 @click.group(help="工会干部培训与测验平台")
 def main() -> None:
     try:
@@ -82,6 +92,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from app.demo import demo_secret_key
 
     settings = get_settings()
+    if not _run(_database_ready()):
+        _fail("数据库尚未创建或需要升级，请先运行：peixun init（演示请运行：peixun demo）")
     if not settings.secret_key:
         try:
             secret = _run(demo_secret_key())

@@ -268,8 +268,9 @@ def test_serve_without_secret_key_refuses_on_a_real_database(tmp_path):
     assert "网站拒绝启动" in result.stderr
     assert "网站地址" not in result.stdout
 
-    # Before `peixun init` too: a clear refusal, not a traceback.
-    fresh = peixun("serve", "--port", "8799", db=tmp_path / "none.sqlite3", secret=False)
-    assert fresh.returncode != 0
-    assert "SECRET_KEY" in fresh.stderr
-    assert "Traceback" not in fresh.stderr
+    # Before `peixun init`, with or without a key: a clear refusal, not a traceback.
+    for secret in (False, True):
+        fresh = peixun("serve", "--port", "8799", db=tmp_path / "none.sqlite3", secret=secret)
+        assert fresh.returncode != 0
+        assert "请先运行：peixun init" in fresh.stderr
+        assert "Traceback" not in fresh.stderr
