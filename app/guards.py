@@ -91,4 +91,7 @@ async def load_person(user: User, person_id: int) -> User:
         raise PermissionDeniedException("这个人员不在您的管理范围内。")
     if user.role != "federation_admin" and person.role == "federation_admin":
         raise PermissionDeniedException("您不能管理市总工会管理员的账号。")
+    if user.role != "federation_admin" and person.role == "trainer":
+        # Unit admins may not give this role, so neither may they take over such an account.
+        raise PermissionDeniedException("您不能管理培训管理员的账号。")
     return person

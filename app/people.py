@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -11,19 +12,26 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
+from piccolo.columns.combination import WhereRaw
 
 from app import audit
 from app.db import write_transaction
 from app.guards import ADMIN_ROLES, load_person, load_unit, requires_role, scope_path
 from app.pagination import Page
 from app.passwords import generate_initial_password, hash_initial_password
-from app.tables import ROLES, UNIT_KINDS, User
-from app.units import units_in_scope
+from app.tables import ROLES, UNIT_KINDS, Unit, User
+from app.units import chosen_unit, units_in_scope
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-PHONE = re.compile(r"^1[3-9]\d{9}$")
-USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,50}$")
-NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·・.\s]{1,30}$")
+# ASCII digits only: `\d` would also accept full-width and Arabic-Indic digits.
+PHONE = re.compile(r"^1[3-9][0-9]{9}\Z")
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,50}\Z")
+# Han characters of every CJK block (rare ones such as 䶮 or 𠀾 appear in real names, and the
+# Excel import accepts them), 〇, Latin letters, the middle dots of minority names, spaces.
+NAME = re.compile(
+    r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff〇A-Za-z·・.\s]{1,30}\Z"
+)
+DIGITS = re.compile(r"[0-9]{1,10}")
 FIELDS = ("name", "username", "phone", "unit", "position", "gender", "staff_no", "role")
 
 
@@ -63,7 +71,9 @@ def person_problems(form: dict[str, str], roles: dict[str, str]) -> dict[str, st
 
 def _clean(data: dict[str, str]) -> dict[str, str]:
     form = {field: data.get(field, "").strip() for field in FIELDS}
-    form["phone"] = re.sub(r"[\s\-]", "", form["phone"])
+    # Full-width digits and letters, as a Chinese input method types them, become ASCII.
+    form["phone"] = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", form["phone"]))
+    form["username"] = unicodedata.normalize("NFKC", form["username"])
     if not form["username"]:
         form["username"] = form["phone"]
     return form
@@ -71,13 +81,11 @@ def _clean(data: dict[str, str]) -> dict[str, str]:
 
 async def _check(actor: User, form: dict[str, str], person_id: int | None = None):
     errors = person_problems(form, role_choices(actor))
-    unit = None
-    try:
-        unit = await load_unit(actor, int(form["unit"]))
-        if not unit.active:
-            errors["unit"] = "所选单位已停用。"
-    except ValueError:
+    unit: Unit | None = await chosen_unit(actor, form["unit"])
+    if unit is None:
         errors["unit"] = "请选择所在单位。"
+    elif not unit.active:
+        errors["unit"] = "所选单位已停用。"
     if "username" not in errors:
         taken = User.exists().where(User.username == form["username"])
         if person_id is not None:
@@ -85,6 +93,19 @@ async def _check(actor: User, form: dict[str, str], person_id: int | None = None
         if await taken:
             errors["username"] = f"用户名“{form['username']}”已被其他账号使用。"
     return errors, unit
+
+
+def _matches(text: str) -> WhereRaw:
+    """Name, username or phone contains `text`: literally (no wildcards), ignoring ASCII case,
+    the same on SQLite and PostgreSQL (whose LIKE is case-sensitive)."""
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text.lower()) + "%"
+    escape = "ESCAPE '\\'"
+    table = User._meta.tablename
+    sql = " OR ".join(
+        f'lower("{table}"."{column}") LIKE {{}} {escape}'
+        for column in ("name", "username", "phone")
+    )
+    return WhereRaw(f"({sql})", pattern, pattern, pattern)
 
 
 @get("/people", name="people")
@@ -98,7 +119,7 @@ async def people_list(
 ) -> Template:
     user: User = request.user
     path = scope_path(user)
-    unit = int(unit_id) if unit_id.isdigit() else None
+    unit = int(unit_id) if DIGITS.fullmatch(unit_id) else None
     if unit is not None:
         path = (await load_unit(user, unit)).path
     conditions = [User.unit.path.like(path + "%")]
@@ -108,9 +129,7 @@ async def people_list(
         conditions.append(User.active.eq(status == "active"))
     q = q.strip()
     if q:
-        conditions.append(
-            User.name.like(f"%{q}%") | User.username.like(f"%{q}%") | User.phone.like(f"%{q}%")
-        )
+        conditions.append(_matches(q))
     pager = Page(number=page, total=await User.count().where(*conditions))
     people = await (
         User.select(
@@ -170,6 +189,8 @@ def _password_page(person: User | dict[str, Any], password: str, unit_name: str,
             "unit_name": unit_name,
             "created": created,
         },
+        # The password is shown once: no copy in the browser's cache or back-button history.
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -177,7 +198,9 @@ def _password_page(person: User | dict[str, Any], password: str, unit_name: str,
 async def person_new(
     request: Request, unit: Annotated[str, QueryParameter(name="unit")] = ""
 ) -> Template:
-    return await _form_page(request, {"role": "cadre", "unit": unit if unit.isdigit() else ""}, {})
+    return await _form_page(
+        request, {"role": "cadre", "unit": unit if DIGITS.fullmatch(unit) else ""}, {}
+    )
 
 
 @post("/people/new", name="person_create")
@@ -285,7 +308,12 @@ async def person_set_active(request: Request, person_id: FromPath[int], data: Fo
         flash(request, f"“{person.unit.name}”已停用，请先启用该单位或把此人转到其他单位。", "error")
         return Redirect(request.app.route_reverse("person_edit", person_id=person.id))
     async with write_transaction():
-        await User.update({User.active: activate}).where(User.id == person.id)
+        values: dict[Any, Any] = {User.active: activate}
+        if not activate:
+            # A new stamp ends the person's sessions for good, so that they do not come back
+            # to life if the account is enabled again before the next request.
+            values[User.password_changed_at] = datetime.now(UTC)
+        await User.update(values).where(User.id == person.id)
         action = "person.activate" if activate else "person.deactivate"
         await audit.record(
             request, action, person, f"{'启用' if activate else '停用'}“{person.name}”"

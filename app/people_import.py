@@ -219,6 +219,8 @@ async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template
             "filename": filename,
             "xlsx_base64": base64.b64encode(accounts_xlsx(created)).decode(),
         },
+        # Initial passwords are shown once: no copy in the browser's cache or history.
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -204,8 +204,14 @@ async def unit_create(request: Request, data: FormBody) -> Template | Redirect:
 
 async def _edit_page(request: Request, unit: Unit, errors: dict[str, str], status: int = 200):
     user: User = request.user
-    units = await units_in_scope(user, active_only=True)
-    parents = [u for u in units if not u["path"].startswith(unit.path)]
+    units = await units_in_scope(user)
+    # The current parent stays selectable even when inactive: the browser would otherwise
+    # submit the first option and move the unit there.
+    parents = [
+        u
+        for u in units
+        if (u["active"] or u["id"] == unit.parent) and not u["path"].startswith(unit.path)
+    ]
     people = await User.count().where(User.active.eq(True), User.unit.path.like(unit.path + "%"))
     children = await Unit.count().where(Unit.active.eq(True), Unit.parent == unit.id)
     return Template(

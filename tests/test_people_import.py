@@ -109,6 +109,7 @@ async def test_confirm_creates_the_accounts_and_hands_out_passwords(client, peop
     response = await post_form(client, confirm_url(preview.text))
     assert response.status_code == 200
     assert "已导入 3 名干部" in response.text
+    assert response.headers["cache-control"] == "no-store"
 
     for name, unit_name, position, phone, gender, staff_no in GOOD:
         user = await User.objects(User.unit).where(User.username == phone).first()
