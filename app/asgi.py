@@ -49,6 +49,10 @@ def _flash_messages(context: dict[str, Any]) -> list[dict[str, str]]:
 def _configure_templates(engine: JinjaTemplateEngine) -> None:
     engine.register_template_callable("current_user", _current_user)
     engine.register_template_callable("flash_messages", _flash_messages)
+    timezone = get_settings().timezone
+    engine.engine.filters["local_time"] = lambda value, fmt="%Y-%m-%d %H:%M": (
+        value.astimezone(timezone).strftime(fmt) if value else ""
+    )
     engine.engine.globals.update(
         {"ROLES": ROLES, "UNIT_KINDS": UNIT_KINDS, "site": {"demo": False}}
     )

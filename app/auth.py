@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from litestar import Request, get, post
 from litestar.connection import ASGIConnection
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from app import audit
 from app.db import write_transaction
+from app.forms import FormBody
 from app.passwords import hash_password, password_problem, verify_password
 from app.sessions import ABSOLUTE_TIMEOUT, delete_expired_sessions, rotate_session
+from app.settings import get_settings
 from app.tables import LoginAttempt, User
 from app.throttle import account_lock, address_throttled
 
-FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 # Verified against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = hash_password("peixun-timing-equaliser")
 
@@ -79,56 +80,78 @@ async def login_page(request: Request) -> Template:
     return _login_page(request)
 
 
+def normalize_username(text: str) -> str:
+    """Usernames are compared without case or width: phone keyboards capitalise the first letter."""
+    return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+async def _refusal(attempt: LoginAttempt, now: datetime) -> tuple[str, int] | None:
+    """Why this attempt is refused before any password is checked, or None.
+
+    The attempt is stored first and counted with every earlier one, so requests that arrive
+    together cannot all slip under the limits.
+    """
+    minute_ago = now - timedelta(minutes=1)
+    from_address = await LoginAttempt.count().where(
+        LoginAttempt.ip == attempt.ip,
+        LoginAttempt.succeeded.eq(False),
+        LoginAttempt.created_at > minute_ago,
+        LoginAttempt.id <= attempt.id,
+    )
+    if address_throttled(from_address - 1):
+        return "登录尝试过于频繁，请一分钟后再试。", 429
+    last_success = (
+        await LoginAttempt.select(LoginAttempt.id)
+        .where(LoginAttempt.username == attempt.username, LoginAttempt.succeeded.eq(True))
+        .order_by(LoginAttempt.id, ascending=False)
+        .first()
+    )
+    failures = (
+        await LoginAttempt.select(LoginAttempt.created_at)
+        .where(
+            LoginAttempt.username == attempt.username,
+            LoginAttempt.succeeded.eq(False),
+            LoginAttempt.refused.eq(False),
+            LoginAttempt.id < attempt.id,
+            LoginAttempt.id > (last_success["id"] if last_success else 0),
+        )
+        .order_by(LoginAttempt.id, ascending=False)
+        .limit(20)
+    )
+    lock = account_lock([row["created_at"] for row in failures], now)
+    if lock.locked_until:
+        until = lock.locked_until.astimezone(get_settings().timezone).strftime("%H:%M")
+        return (
+            f"该账号连续 10 次密码错误，已被锁定 15 分钟，请于 {until} 后再试，"
+            "或联系单位管理员重置密码。",
+            403,
+        )
+    attempt.remaining_tries = lock.remaining_tries  # type: ignore[attr-defined]
+    return None
+
+
 @post("/login", name="login_submit", exclude_from_auth=True)
 async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
-    username = data.get("username", "").strip()
+    username = normalize_username(data.get("username", ""))
     password = data.get("password", "")
-    ip = client_ip(request)
     now = _now()
     if not username or not password:
         return _login_page(request, username, "请输入用户名和密码。", 400)
 
-    minute_ago = now.timestamp() - 60
-    recent_from_ip = await LoginAttempt.count().where(
-        LoginAttempt.ip == ip,
-        LoginAttempt.created_at > datetime.fromtimestamp(minute_ago, UTC),
-    )
-    if address_throttled(recent_from_ip):
-        return _login_page(request, username, "登录尝试过于频繁，请一分钟后再试。", 429)
-
-    last_success = (
-        await LoginAttempt.select(LoginAttempt.created_at)
-        .where(LoginAttempt.username == username, LoginAttempt.succeeded.eq(True))
-        .order_by(LoginAttempt.created_at, ascending=False)
-        .first()
-    )
-    failures_query = LoginAttempt.select(LoginAttempt.created_at).where(
-        LoginAttempt.username == username, LoginAttempt.succeeded.eq(False)
-    )
-    if last_success:
-        failures_query = failures_query.where(LoginAttempt.created_at > last_success["created_at"])
-    failures = await failures_query.order_by(LoginAttempt.created_at, ascending=False).limit(20)
-    lock = account_lock([row["created_at"] for row in failures], now)
-    if lock.locked_until:
-        local = lock.locked_until.astimezone().strftime("%H:%M")
-        return _login_page(
-            request,
-            username,
-            f"该账号连续 10 次密码错误，已被锁定 15 分钟，请于 {local} 后再试，"
-            "或联系单位管理员重置密码。",
-            403,
-        )
-
-    attempt = LoginAttempt(username=username, ip=ip, succeeded=False, created_at=now)
+    attempt = LoginAttempt(username=username, ip=client_ip(request), created_at=now)
     await attempt.save()
+    refusal = await _refusal(attempt, now)
+    if refusal:
+        await LoginAttempt.update({LoginAttempt.refused: True}).where(LoginAttempt.id == attempt.id)
+        message, status = refusal
+        return _login_page(request, username, message, status)
+
     user = await User.objects().where(User.username == username).first()
-    if user is None:
-        verify_password(_DUMMY_HASH, password)
-        ok = False
-    else:
-        ok = verify_password(user.password_hash, password)
+    # argon2 takes tens of milliseconds: off the event loop, so other requests go on.
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    ok = await anyio.to_thread.run_sync(verify_password, stored, password) and user is not None
     if not ok:
-        left = lock.remaining_tries - 1
+        left = attempt.remaining_tries - 1
         message = "用户名或密码错误。"
         if left <= 0:
             message += "该账号已被锁定 15 分钟。"
@@ -169,7 +192,7 @@ async def password_submit(request: Request, data: FormBody) -> Template | Redire
     new = data.get("new_password", "")
     confirm = data.get("new_password_confirm", "")
     errors: dict[str, str] = {}
-    if not verify_password(user.password_hash, current):
+    if not await anyio.to_thread.run_sync(verify_password, user.password_hash, current):
         errors["current_password"] = "当前密码不正确。"
     problem = password_problem(new, user.username)
     if problem:
@@ -182,10 +205,11 @@ async def password_submit(request: Request, data: FormBody) -> Template | Redire
         return Template("auth/password.html", context={"errors": errors}, status_code=400)
 
     now = _now()
+    new_hash = await anyio.to_thread.run_sync(hash_password, new)
     async with write_transaction():
         await User.update(
             {
-                User.password_hash: hash_password(new),
+                User.password_hash: new_hash,
                 User.must_change_password: False,
                 User.password_changed_at: now,
             }

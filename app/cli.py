@@ -51,6 +51,11 @@ async def _database_ready() -> bool:
         return False
 
 
+def _require_database() -> None:
+    if not _run(_database_ready()):
+        _fail("数据库尚未创建或需要升级，请先运行：peixun init（演示请运行：peixun demo）")
+
+
 @click.group(help="工会干部培训与测验平台")
 def main() -> None:
     try:
@@ -92,8 +97,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from app.demo import demo_secret_key
 
     settings = get_settings()
-    if not _run(_database_ready()):
-        _fail("数据库尚未创建或需要升级，请先运行：peixun init（演示请运行：peixun demo）")
+    _require_database()
     if not settings.secret_key:
         try:
             secret = _run(demo_secret_key())
@@ -117,6 +121,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         port=port,
         workers=workers or settings.workers,
         log_level="info",
+        # Behind a reverse proxy, the addresses whose X-Forwarded-For is trusted.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -140,6 +147,7 @@ def users_create(
 ) -> None:
     from app.people_cli import create_user
 
+    _require_database()
     password = None
     if not generate_password:
         password = getpass.getpass("密码：")
@@ -168,6 +176,7 @@ def cadres() -> None:
 def cadres_import(file: Path, dry_run: bool, passwords_path: Path | None) -> None:
     from app.people_cli import import_file
 
+    _require_database()
     if passwords_path is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         passwords_path = Path("var") / f"初始密码-{stamp}.xlsx"

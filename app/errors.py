@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -41,13 +41,20 @@ def error_page(request: Request, status: int, message: str) -> Template:
 
 
 def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
-    """Anonymous visitors are sent to sign in, and come back afterwards."""
+    """Anonymous visitors are sent to sign in, and come back afterwards.
+
+    After a form was sent with an expired session, they come back to the page of the form.
+    """
     if isinstance(exc, PasswordChangeRequired):
         return Redirect(request.app.route_reverse("password"))
-    target = request.url.path
-    if request.url.query:
-        target += "?" + request.url.query
-    return Redirect(f"/login?next={quote(target)}")
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc
+        target = referer.path + (f"?{referer.query}" if referer.query else "") if same_site else ""
+    login = request.app.route_reverse("login")
+    return Redirect(f"{login}?next={quote(target)}" if target and target != "/" else login)
 
 
 def permission_denied(request: Request, exc: PermissionDeniedException) -> Template:

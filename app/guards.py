@@ -35,7 +35,6 @@ def own_password_chosen(
         raise PasswordChangeRequired("请先设置您自己的密码。")
 
 
-STAFF_ROLES = ("trainer", "unit_admin", "federation_admin")
 ADMIN_ROLES = ("unit_admin", "federation_admin")
 
 
@@ -94,4 +93,12 @@ async def load_person(user: User, person_id: int) -> User:
     if user.role != "federation_admin" and person.role == "trainer":
         # Unit admins may not give this role, so neither may they take over such an account.
         raise PermissionDeniedException("您不能管理培训管理员的账号。")
+    if (
+        user.role == "unit_admin"
+        and person.role == "unit_admin"
+        and person.id != user.id
+        and person.unit.id == user.unit.id
+    ):
+        # Admins of the same unit are peers: only the level above manages them.
+        raise PermissionDeniedException("同一单位的管理员账号由上级工会管理。")
     return person

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from piccolo.columns.combination import WhereRaw
 
 from app import audit
+from app.auth import normalize_username
+from app.cadre_import import normalize_phone
 from app.db import write_transaction
+from app.forms import FormBody
 from app.guards import ADMIN_ROLES, load_person, load_unit, requires_role, scope_path
 from app.pagination import Page
 from app.passwords import generate_initial_password, hash_initial_password
 from app.tables import ROLES, UNIT_KINDS, Unit, User
 from app.units import chosen_unit, units_in_scope
 
-FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-# ASCII digits only: `\d` would also accept full-width and Arabic-Indic digits.
-PHONE = re.compile(r"^1[3-9][0-9]{9}\Z")
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,50}\Z")
 # Han characters of every CJK block (rare ones such as 䶮 or 𠀾 appear in real names, and the
 # Excel import accepts them), 〇, Latin letters, the middle dots of minority names, spaces.
@@ -51,7 +49,7 @@ def person_problems(form: dict[str, str], roles: dict[str, str]) -> dict[str, st
     elif not NAME.match(name):
         errors["name"] = "姓名只能包含汉字、字母和“·”，不超过 30 个字。"
     phone = form.get("phone", "")
-    if phone and not PHONE.match(phone):
+    if phone and normalize_phone(phone) != phone:
         errors["phone"] = f"手机号“{phone}”不是有效的 11 位手机号码。"
     username = form.get("username", "")
     if not username:
@@ -72,8 +70,8 @@ def person_problems(form: dict[str, str], roles: dict[str, str]) -> dict[str, st
 def _clean(data: dict[str, str]) -> dict[str, str]:
     form = {field: data.get(field, "").strip() for field in FIELDS}
     # Full-width digits and letters, as a Chinese input method types them, become ASCII.
-    form["phone"] = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", form["phone"]))
-    form["username"] = unicodedata.normalize("NFKC", form["username"])
+    form["phone"] = normalize_phone(form["phone"]) or form["phone"]
+    form["username"] = normalize_username(form["username"])
     if not form["username"]:
         form["username"] = form["phone"]
     return form
@@ -92,6 +90,15 @@ async def _check(actor: User, form: dict[str, str], person_id: int | None = None
             taken = taken.where(User.id != person_id)
         if await taken:
             errors["username"] = f"用户名“{form['username']}”已被其他账号使用。"
+    if form["phone"] and "phone" not in errors:
+        # One number, one person: imports refuse a number on file for any account too.
+        taken = User.exists().where(
+            (User.phone == form["phone"]) | (User.username == form["phone"])
+        )
+        if person_id is not None:
+            taken = taken.where(User.id != person_id)
+        if await taken:
+            errors["phone"] = f"手机号 {form['phone']} 已被其他账号使用。"
     return errors, unit
 
 

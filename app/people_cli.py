@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from pathlib import Path
 
 from app import audit
+from app.auth import normalize_username
+from app.cadre_import import normalize_phone
 from app.db import write_transaction
+from app.demo import is_demo_database
 from app.passwords import (
     generate_initial_password,
     hash_initial_password,
@@ -30,12 +32,18 @@ async def create_user(
     created as the top-level 市总工会, since nobody can sign in to create it on the website yet.
     """
     unit_name = unit_name.strip()
+    username = normalize_username(username)
     if not USERNAME.match(username):
         raise SystemExit(f"用户名“{username}”无效：只能由 3 到 50 个字母、数字、“_”“-”“.”组成。")
     if not name.strip():
         raise SystemExit("姓名不能为空。")
     if password is not None and (problem := password_problem(password, username)):
         raise SystemExit(problem)
+    if await is_demo_database():
+        raise SystemExit(
+            "这是演示数据库，不能在其中创建真实账号（演示账号的密码人人皆知）。"
+            "请换一个新数据库：设置 DATABASE_URL，或移走 var/peixun.sqlite3，然后运行 peixun init。"
+        )
     unit = await Unit.objects().where(Unit.name == unit_name).first()
     new_root = False
     if unit is None:
@@ -69,7 +77,7 @@ async def create_user(
             unit=unit.id,
             password_hash=stored,
             must_change_password=True,
-            phone=username if re.fullmatch(r"1[3-9]\d{9}", username) else "",
+            phone=normalize_phone(username) or "",
         )
         await user.save()
         await audit.record(None, "users.create", user, f"创建{ROLES[role]}“{name}”（{username}）")

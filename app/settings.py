@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'peixun.sqlite3'}"
@@ -31,6 +32,8 @@ class Settings:
     question_bank_dir: Path
     https: bool
     debug: bool
+    timezone: ZoneInfo
+    forwarded_allow_ips: str
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +75,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     secret = env.get("SECRET_KEY", "").strip() or None
     if secret is not None and len(secret) < 16:
         raise SettingsError("SECRET_KEY 太短：至少需要 16 个字符，建议 32 个以上的随机字符")
+    tz_name = env.get("PEIXUN_TIMEZONE", "").strip() or "Asia/Shanghai"
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"PEIXUN_TIMEZONE 不是有效的时区名称：“{tz_name}”") from None
     return Settings(
         database_url=url,
         secret_key=secret,
@@ -84,6 +92,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ),
         https=_flag(env, "PEIXUN_HTTPS"),
         debug=_flag(env, "PEIXUN_DEBUG"),
+        timezone=timezone,
+        forwarded_allow_ips=env.get("PEIXUN_FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1",
     )
 
 

@@ -88,6 +88,8 @@ class LoginAttempt(Table, tablename="login_attempt"):
     username = Varchar(length=50, index=True)
     ip = Varchar(length=64, index=True)
     succeeded = Boolean(default=False)
+    # Refused before the password was checked (account locked or address throttled).
+    refused = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 

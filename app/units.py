@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
 from app import audit
-from app.db import write_transaction
+from app.db import is_sqlite, write_transaction
+from app.forms import FormBody
 from app.guards import ADMIN_ROLES, load_unit, requires_role, scope_path
 from app.tables import UNIT_KINDS, Unit, User
 
-FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises moves in the tree.
+_TREE_LOCK = 7_042_023
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,23 @@ async def create_unit(name: str, kind: str, parent: Unit | None, sort_order: int
     return unit
 
 
-async def move_unit(unit: Unit, new_parent: Unit) -> None:
-    """Re-hang `unit` and its subtree under `new_parent`; call inside a write transaction."""
+class MoveRefused(ValueError):
+    """The move would put a unit under itself; the message is for the user."""
+
+
+async def move_unit(unit_id: int, new_parent_id: int) -> None:
+    """Re-hang a unit and its subtree under another; call inside a write transaction.
+
+    Both units are read again inside the transaction (after taking the tree lock on
+    PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock), so two moves at
+    once cannot leave stale paths or a cycle.
+    """
+    if not is_sqlite():
+        await Unit.raw("SELECT pg_advisory_xact_lock({})", _TREE_LOCK)
+    unit = await Unit.objects().where(Unit.id == unit_id).first()
+    new_parent = await Unit.objects().where(Unit.id == new_parent_id).first()
+    if new_parent.path.startswith(unit.path):
+        raise MoveRefused("不能把单位移到它自己或它的下级单位之下。")
     new_path = f"{new_parent.path}{unit.id}/"
     shift = new_parent.depth + 1 - unit.depth
     await Unit.raw(
@@ -264,15 +280,19 @@ async def unit_update(
         unit.name = name or unit.name
         return await _edit_page(request, unit, errors, 400)
     changes = []
-    async with write_transaction():
-        if name != unit.name or kind != unit.kind:
-            await Unit.update({Unit.name: name, Unit.kind: kind}).where(Unit.id == unit.id)
-            await audit.record(request, "unit.rename", unit, f"“{unit.name}”改为“{name}”")
-            changes.append("名称和类别")
-        if new_parent is not None and new_parent.id != unit.parent:
-            await move_unit(unit, new_parent)
-            await audit.record(request, "unit.move", unit, f"“{name}”移到“{new_parent.name}”之下")
-            changes.append("上级单位")
+    try:
+        async with write_transaction():
+            if name != unit.name or kind != unit.kind:
+                await Unit.update({Unit.name: name, Unit.kind: kind}).where(Unit.id == unit.id)
+                await audit.record(request, "unit.rename", unit, f"“{unit.name}”改为“{name}”")
+                changes.append("名称和类别")
+            if new_parent is not None and new_parent.id != unit.parent:
+                await move_unit(unit.id, new_parent.id)
+                summary = f"“{name}”移到“{new_parent.name}”之下"
+                await audit.record(request, "unit.move", unit, summary)
+                changes.append("上级单位")
+    except MoveRefused as refused:
+        return await _edit_page(request, unit, {"parent": str(refused)}, 400)
     flash(
         request, f"已保存“{name}”的{'、'.join(changes)}。" if changes else "没有改动。", "success"
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
+import httpx
+
 from app import auth
+from app.asgi import create_app
 from app.passwords import generate_initial_password, hash_initial_password
 from app.tables import LoginAttempt, SessionRecord, User
 from tests.conftest import PASSWORD, login, make_user, post_form
@@ -306,3 +310,20 @@ async def test_large_font_switch_is_remembered(client, people):
     assert 'class="large-font"' in (await client.get("/")).text
     user = await User.objects().where(User.username == "13800000001").first()
     assert user.large_font
+
+
+async def test_simultaneous_attempts_cannot_slip_past_the_limits(people, monkeypatch):
+    checked = []
+    original = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda *a: checked.append(a) or original(*a))
+    transport = httpx.ASGITransport(app=create_app(), client=("10.0.0.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
+        await c.get("/login")
+        form = {"username": "trainer", "password": "wrong", "_csrf_token": c.cookies["csrftoken"]}
+        responses = await asyncio.gather(*(c.post("/login", data=form) for _ in range(40)))
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(429) == 10
+    assert statuses.count(400) <= 10
+    assert len(checked) <= 10
+    assert statuses.count(403) == 30 - statuses.count(400)
+    assert all("锁定" in r.text for r in responses if r.status_code == 403)

@@ -113,7 +113,7 @@ async def new_cadre(tree):
 def test_first_sign_in_and_password_change_on_a_phone(new_cadre, server, phone_page, tmp_path):
     page = phone_page
     page.goto(server + "/")
-    expect(page).to_have_url(server + "/login?next=/")
+    expect(page).to_have_url(server + "/login")
     page.get_by_label("用户名（手机号或工号）").fill("13912345678")
     page.get_by_label("密码").fill("wrong-password")
     page.get_by_role("button", name="登录").click()

@@ -156,17 +156,50 @@ def test_first_admin_brings_the_top_unit_and_demo_then_refuses(tmp_path):
     assert query(db, "SELECT value FROM site_setting WHERE key = 'demo'") == []
 
 
-def test_users_create_with_an_unknown_unit_fails_clearly(demo_db):
-    before = counts(demo_db)
+def test_users_create_with_an_unknown_unit_fails_clearly(tmp_path):
+    db = tmp_path / "real.sqlite3"
+    assert peixun("init", db=db).returncode == 0
+    first = peixun(
+        "users", "create", "--role", "federation_admin", "--unit", "焦作市总工会",
+        "--username", "Admin-1", "--name", "王一", "--generate-password", db=db,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert "已创建顶级单位“焦作市总工会”" in first.stdout
+    assert query(db, "SELECT username FROM account") == [("admin-1",)]
+    before = counts(db)
     result = peixun(
-        "users", "create", "--role", "unit_admin", "--unit", "解放区总公会",
-        "--username", "jf-new", "--name", "赵新", "--generate-password", db=demo_db,
+        "users", "create", "--role", "unit_admin", "--unit", "焦作市总公会",
+        "--username", "jf-new", "--name", "赵新", "--generate-password", db=db,
     )  # fmt: skip
     assert result.returncode != 0
-    assert "单位“解放区总公会”不存在" in result.stderr
-    assert "解放区总工会" in result.stderr
+    assert "单位“焦作市总公会”不存在" in result.stderr
+    assert "焦作市总工会" in result.stderr
     assert "Traceback" not in result.stderr
+    assert counts(db) == before
+
+
+def test_no_real_account_is_created_in_a_demo_database(demo_db):
+    before = counts(demo_db)
+    result = peixun(
+        "users", "create", "--role", "federation_admin", "--unit", "焦作市总工会",
+        "--username", "real-admin", "--name", "赵新", "--generate-password", db=demo_db,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "这是演示数据库" in result.stderr
     assert counts(demo_db) == before
+
+
+def test_commands_on_an_uncreated_database_say_to_run_init(tmp_path):
+    db = tmp_path / "none.sqlite3"
+    for args in (
+        ("users", "create", "--role", "cadre", "--unit", "x", "--username", "abc",
+         "--name", "王一", "--generate-password"),
+        ("cadres", "import", str(Path(__file__))),
+    ):  # fmt: skip
+        result = peixun(*args, db=db)
+        assert result.returncode != 0
+        assert "请先运行：peixun init" in result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_cadres_import_creates_accounts_and_saves_passwords(demo_db):

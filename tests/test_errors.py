@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app import home
-from tests.conftest import login
+from tests.conftest import login, post_form
 
 
 async def test_unknown_page_gives_a_chinese_404_with_a_way_home(client, people):
@@ -42,3 +42,15 @@ async def test_403_page_explains_and_offers_a_way_back(client, people):
     assert response.status_code == 403
     assert "没有访问此页面的权限" in response.text
     assert "返回上一页" in response.text
+
+
+async def test_a_form_sent_after_the_session_ended_leads_back_to_its_page(client, people):
+    await client.get("/login")
+    response = await post_form(
+        client,
+        "/units",
+        {"name": "新单位"},
+        headers={"referer": "http://testserver.local/units?x=1"},
+    )
+    assert response.status_code == 302
+    assert response.headers["location"] == "/login?next=/units%3Fx%3D1"

@@ -716,3 +716,41 @@ async def test_html_in_unit_and_position_is_shown_escaped(client, people, tree):
     html = (await client.get("/units")).text
     assert "<i>新</i>" not in html
     assert "已新建单位“&lt;i&gt;新&lt;/i&gt;工会”。" in html
+
+
+async def test_a_phone_already_on_file_is_refused(client, people, tree):
+    await sign_in(client, "admin")
+    response = await post_form(
+        client, "/people/new", new_person(tree["jiefang_g"], phone="13800000002", username="")
+    )
+    assert response.status_code == 400
+    assert "手机号 13800000002 已被其他账号使用" in response.text
+
+
+async def test_usernames_are_stored_and_matched_in_lower_case(client, people, tree):
+    await sign_in(client, "admin")
+    form = new_person(tree["jiefang_g"], username="LiuXinRen")
+    assert (await post_form(client, "/people/new", form)).status_code == 200
+    assert await User.exists().where(User.username == "liuxinren")
+    await post_form(client, "/logout")
+    # A phone keyboard capitalising the first letter still signs in.
+    assert (await login(client, "Admin")).status_code == 302
+
+
+async def test_unit_admins_of_the_same_unit_cannot_manage_each_other(client, people, tree):
+    peer = await make_user("jf-admin-2", tree["jiefang"], "unit_admin", "钱同级")
+    await sign_in(client, "jf-admin")
+    for method, url in (
+        ("GET", f"/people/{peer.id}"),
+        ("POST", f"/people/{peer.id}/password"),
+        ("POST", f"/people/{peer.id}/active"),
+    ):
+        response = await (
+            client.get(url) if method == "GET" else post_form(client, url, {"active": "0"})
+        )
+        assert response.status_code == 403, url
+    assert (await person(peer.id)).active
+    # The level above still manages them.
+    await post_form(client, "/logout")
+    await sign_in(client, "admin")
+    assert (await client.get(f"/people/{peer.id}")).status_code == 200
