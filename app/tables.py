@@ -116,3 +116,42 @@ class SiteSetting(Table, tablename="site_setting"):
 
     key = Varchar(length=50, unique=True)
     value = Text(default="")
+
+
+class Module(Table, tablename="course_module"):
+    """A course module, loaded from its file in `course/`."""
+
+    slug = Varchar(length=80, unique=True)
+    title = Varchar(length=200)
+    sort_order = Integer(default=0)
+    source_title = Text(default="")
+    doc_number = Varchar(length=100, default="")
+    source_file = Varchar(length=255, default="")
+    note = Text(default="")
+    active = Boolean(default=True)
+
+
+class Lesson(Table, tablename="lesson"):
+    """A lesson: official text, word for word, with the trainer's 学习要点 kept apart."""
+
+    key = Varchar(length=200, unique=True)  # "module-slug/lesson-slug"
+    module = ForeignKey(Module, on_delete=OnDelete.restrict, index=True)
+    slug = Varchar(length=100)
+    source_ref = Varchar(length=100)
+    title = Varchar(length=300)
+    sort_order = Integer(default=0)
+    body = Text(default="")  # paragraphs separated by blank lines
+    key_points = Text(default="")
+    characters = Integer(default=0)
+    active = Boolean(default=True)
+
+
+class LessonProgress(Table, tablename="lesson_progress"):
+    """How far one person has read one lesson; one row per person and lesson."""
+
+    account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    lesson = ForeignKey(Lesson, on_delete=OnDelete.restrict, index=True)
+    first_opened_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    active_seconds = Integer(default=0)
+    read_at = Timestamptz(null=True, default=None)

@@ -56,6 +56,9 @@ from app.db import DB, is_sqlite  # noqa: E402
 from app.passwords import hash_password  # noqa: E402
 from app.tables import (  # noqa: E402
     AuditEvent,
+    Lesson,
+    LessonProgress,
+    Module,
     LoginAttempt,
     SessionRecord,
     SiteSetting,
@@ -83,7 +86,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 async def clear_database() -> None:
-    for table in (SessionRecord, LoginAttempt, Upload, AuditEvent, SiteSetting, User):
+    tables = (LessonProgress, Lesson, Module, SessionRecord, LoginAttempt, Upload, AuditEvent)
+    for table in (*tables, SiteSetting, User):
         await table.delete(force=True)
     depth = await Unit.select(Unit.depth).order_by(Unit.depth, ascending=False).first()
     for level in range(depth["depth"] if depth else -1, -1, -1):
