@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from app.course_files import CourseFileError
 from app.settings import SECRET_KEY_HINT, SettingsError, get_settings
 
 
@@ -35,10 +36,17 @@ async def _init() -> str:
 
     if is_sqlite():
         prepare_sqlite_file(DB.path)
+    from app.lessons import read_course_dir, sync_course
+
     result = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not result.success:
         raise click.ClickException(f"数据库迁移失败：{result.message}")
-    return "数据库已就绪。"
+    try:
+        modules = read_course_dir(get_settings().course_dir)
+    except CourseFileError as error:
+        raise click.ClickException(f"课程文件有误，课程未更新：\n{error}") from None
+    module_count, lesson_count = await sync_course(modules)
+    return f"数据库已就绪；课程 {module_count} 个模块、{lesson_count} 篇课文。"
 
 
 async def _database_ready() -> bool:

@@ -34,6 +34,7 @@ class Settings:
     debug: bool
     timezone: ZoneInfo
     forwarded_allow_ips: str
+    reading_speed: int
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,6 +95,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         debug=_flag(env, "PEIXUN_DEBUG"),
         timezone=timezone,
         forwarded_allow_ips=env.get("PEIXUN_FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1",
+        reading_speed=_int(env, "PEIXUN_READING_SPEED", 300, 50, 3000),
     )
 
 
