@@ -194,5 +194,53 @@ def cadres_import(file: Path, dry_run: bool, passwords_path: Path | None) -> Non
     click.echo(message)
 
 
+@main.group(help="导入官方文件，生成课程模块。")
+def documents() -> None:
+    pass
+
+
+@documents.command("import", help="显示文件的结构；加 --write 写入 course/ 成为课程模块。")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出文件结构")
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="模块方案（YAML）：哪些部分组成哪个模块",
+)
+@click.option("--write", is_flag=True, help="写入课程文件夹")
+def documents_import(file: Path, as_json: bool, plan_path: Path | None, write: bool) -> None:
+    import json
+
+    from app.course_import import ImportRefused, import_document
+    from app.documents import outline_json
+
+    try:
+        result = import_document(file, get_settings().course_dir, plan_path, write)
+    except ImportRefused as error:
+        _fail(f"“{file.name}”未导入：{error}")
+    if as_json:
+        click.echo(json.dumps(outline_json(result.document), ensure_ascii=False, indent=2))
+    else:
+        meta = result.document.meta
+        for label, value in (
+            ("文号", meta.doc_number),
+            ("标题", meta.title),
+            ("发文单位", meta.issuer),
+            ("日期", meta.date),
+        ):
+            if value:
+                click.echo(f"{label}：{value}")
+        for module in result.modules:
+            click.echo(f"模块 {module.order}：{module.title}（{module.slug}）")
+            for lesson in module.lessons:
+                click.echo(f"  [{lesson.source_ref}] {lesson.title}（{lesson.characters} 字）")
+    if write:
+        click.echo(
+            f"已写入 {len(result.written)} 个文件。运行 peixun init 后课程在网站上生效。",
+            err=as_json,
+        )
+
+
 if __name__ == "__main__":
     main()

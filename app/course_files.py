@@ -174,13 +174,14 @@ def _body(lines: list[str], start: int, where: str) -> tuple[str, list[LessonTex
     lessons: list[LessonText] = []
     current: dict | None = None
     paragraph: list[str] = []
+    paragraph_line = 0
     block: tuple[str, int, list[str]] | None = None
 
     def end_paragraph() -> None:
         if paragraph:
             if current is None:
                 raise CourseFileError(
-                    f"{where}第 {n + 1} 行：正文应写在“## 课文标题 {{#出处}}”之下。"
+                    f"{where}第 {paragraph_line} 行：正文应写在“## 课文标题 {{#出处}}”之下。"
                 )
             current["paragraphs"].append("\n".join(paragraph))
             paragraph.clear()
@@ -229,6 +230,8 @@ def _body(lines: list[str], start: int, where: str) -> tuple[str, list[LessonTex
                 "key_points": "",
             }
         elif line.strip():
+            if not paragraph:
+                paragraph_line = n + 1
             paragraph.append(line.strip())
         else:
             end_paragraph()
