@@ -164,6 +164,8 @@ async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
     await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt.id)
     await User.update({User.last_login_at: now}).where(User.id == user.id)
     await delete_expired_sessions()
+    # Attempts matter for 15 minutes; a month of them is kept for looking into incidents.
+    await LoginAttempt.delete().where(LoginAttempt.created_at < now - timedelta(days=30))
     rotate_session(request)
     request.set_session({"uid": user.id, "auth_at": now.timestamp(), "pw": _password_stamp(user)})
     if user.must_change_password:
