@@ -24,6 +24,7 @@ from piccolo.query.functions.aggregate import Count
 from app.course_files import CourseFileError, ModuleText, parse_module, reading_seconds
 from app.db import write_transaction
 from app.forms import FormBody
+from app.search import rebuild_search_index
 from app.settings import get_settings
 from app.tables import Lesson, LessonProgress, Module, User
 
@@ -103,6 +104,7 @@ async def sync_course(modules: list[ModuleText]) -> tuple[int, int]:
                         Lesson(key=key, **{c._meta.name: v for c, v in fields.items()})
                     )
                 lesson_count += 1
+        await rebuild_search_index()
     return len(modules), lesson_count
 
 
