@@ -14,7 +14,19 @@ from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app import audit, auth, demo, errors, home, lessons, people, people_import, search, units
+from app import (
+    audit,
+    auth,
+    course_upload,
+    demo,
+    errors,
+    home,
+    lessons,
+    people,
+    people_import,
+    search,
+    units,
+)
 from app.db import database_lifespan
 from app.guards import own_password_chosen
 from app.sessions import DatabaseStore, session_config
@@ -91,6 +103,7 @@ def create_app() -> Litestar:
             people.router,
             people_import.router,
             lessons.router,
+            course_upload.router,
             search.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

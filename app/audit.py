@@ -28,6 +28,7 @@ ACTIONS = {
     "cadres.import": "导入干部",
     "users.create": "创建账号（命令行）",
     "cadres.import_cli": "导入干部（命令行）",
+    "course.import": "导入文件发布课程",
 }
 
 
