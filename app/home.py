@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 
 from app.auth import safe_next
 from app.guards import scope_path
+from app.lessons import course_progress
 from app.tables import ROLES, Unit, User
 
 
@@ -29,6 +30,12 @@ async def home(request: Request) -> Template:
                 User.role == "cadre",
                 User.last_login_at.is_null(),
             ),
+        }
+    if user.role == "cadre":
+        progress = await course_progress(user)
+        context["course"] = {
+            "read": sum(m.read for m in progress),
+            "lessons": sum(m.lessons for m in progress),
         }
     return Template(f"home/{user.role}.html", context=context)
 

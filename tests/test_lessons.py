@@ -181,3 +181,10 @@ async def test_progress_follows_the_person_to_another_device(client, course, peo
     await post_form(client, "/logout")
     await login(client, "13800000002")
     assert "已学 0 / 2 篇" in (await client.get("/course")).text
+
+
+async def test_the_cadre_home_shows_reading_progress(client, course, people):
+    await login(client, "13800000001")
+    page = await client.get("/")
+    assert "已学 0 / 2 篇" in page.text
+    assert "开始学习" in page.text
