@@ -1,0 +1,133 @@
+"""Moodle's Aiken format (pure): single-choice questions only.
+
+    工会会员大会或者会员代表大会的职权不包括下列哪一项？
+    A. 选举工会委员会
+    B. 审议工会工作报告
+    C. 任命企业经理
+    ANSWER: C
+
+One question per block: the question text (one or more lines), then one option per line
+(`A.` or `A)`), then `ANSWER: X`. Blocks are separated by a blank line. Full-width
+variants (`Ａ．`, `Ａ）`, `答案：Ｃ`) are accepted too. Every error names its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.banks.model import LETTERS, ParseResult, Problem, Question
+
+_LINES = re.compile(r"\r\n|\r|\n")
+# "A. text", "A) text", "Ａ．text", "Ａ）text"; the letter may be any Latin capital so that
+# options beyond H are reported rather than taken for question text.
+_OPTION = re.compile(r"^([A-ZＡ-Ｚ])\s*[.)．）]\s*(.*)$")
+_ANSWER = re.compile(r"^(?:ANSWER|答案)\s*[:：]\s*(.*)$", re.IGNORECASE)
+
+
+def _half_width(text: str) -> str:
+    """Full-width Latin letters to half-width (Ａ → A), upper case."""
+    return "".join(
+        chr(ord(ch) - 0xFEE0) if "Ａ" <= ch <= "Ｚ" or "ａ" <= ch <= "ｚ" else ch for ch in text
+    ).upper()
+
+
+@dataclass
+class _Block:
+    line: int
+    stem: list[str] = field(default_factory=list)
+    options: list[tuple[str, str, int]] = field(default_factory=list)  # letter, text, line
+
+
+def parse_aiken(text: str) -> ParseResult:
+    """Read an Aiken file; every problem is listed with its line, nothing is dropped."""
+    questions: list[Question] = []
+    problems: list[Problem] = []
+    block: _Block | None = None
+
+    def problem(line: int, message: str) -> None:
+        problems.append(Problem(line, f"第 {line} 行：{message}"))
+
+    def unfinished(current: _Block) -> None:
+        """A block that ended without an ANSWER line."""
+        if current.options:
+            problem(current.line, "题目缺少 ANSWER 行（例如 ANSWER: B）")
+        else:
+            problem(current.line, "题目没有选项，也缺少 ANSWER 行")
+
+    for number, raw in enumerate(_LINES.split(text.removeprefix("\ufeff")), start=1):
+        line = raw.strip()
+        if not line:
+            if block is not None:
+                unfinished(block)
+                block = None
+            continue
+        answer = _ANSWER.match(line)
+        option = _OPTION.match(line)
+        if answer:
+            if block is None:
+                problem(number, "ANSWER 行前没有题目")
+                continue
+            question = _finish(block, answer.group(1), number, problem, len(questions) + 1)
+            if question is not None:
+                questions.append(question)
+            block = None
+        elif option:
+            if block is None:
+                problem(number, f"选项 {_half_width(option.group(1))} 前没有题目文字")
+                block = _Block(number)
+            block.options.append((_half_width(option.group(1)), option.group(2).strip(), number))
+        else:
+            if block is not None and block.options:
+                # Question text after the options: the previous question never got its answer.
+                unfinished(block)
+                block = None
+            if block is None:
+                block = _Block(number)
+            block.stem.append(line)
+    if block is not None:
+        unfinished(block)
+    if not questions and not problems:
+        problems.append(Problem(None, "文件中没有找到任何题目"))
+    problems.sort(key=lambda found: found.line or 0)
+    return ParseResult(tuple(questions), tuple(problems))
+
+
+def _finish(
+    block: _Block, value: str, answer_line: int, problem: Callable[[int, str], None], index: int
+) -> Question | None:
+    """Check one complete block; report its problems and return the question if it is sound."""
+    errors: list[tuple[int, str]] = []
+    for position, (letter, option_text, line) in enumerate(block.options):
+        if position >= len(LETTERS):
+            errors.append((line, f"选项过多，最多 {len(LETTERS)} 个（A–{LETTERS[-1]}）"))
+            break
+        if letter != LETTERS[position]:
+            errors.append((line, f"选项顺序错误：此处应为 {LETTERS[position]}，实为 {letter}"))
+        if not option_text:
+            errors.append((line, f"选项 {letter} 没有内容"))
+    if len(block.options) < 2:
+        count = len(block.options)
+        errors.append((block.line, f"选项太少：只有 {count} 个，至少需要 2 个"))
+    letters = re.sub(r"[\s,，、]+", "", _half_width(value))
+    given = [letter for letter, _text, _line in block.options]
+    if not letters:
+        errors.append((answer_line, "ANSWER 行没有给出答案字母"))
+    elif len(letters) > 1:
+        errors.append((answer_line, f"答案“{value.strip()}”不是单个字母；Aiken 只支持单选题"))
+    elif letters not in given:
+        shown = "、".join(given) if given else "无"
+        errors.append((answer_line, f"答案 {letters} 不在选项中（现有选项：{shown}）"))
+    for line, message in errors:
+        problem(line, message)
+    if errors or not block.stem:  # a missing stem was reported at the first option
+        return None
+    return Question(
+        key=f"aiken-{index:03d}",
+        type="single",
+        stem="\n".join(block.stem),
+        options=tuple(text for _letter, text, _line in block.options),
+        answer=(letters,),
+        line=block.line,
+    )
