@@ -242,5 +242,26 @@ def documents_import(file: Path, as_json: bool, plan_path: Path | None, write: b
         )
 
 
+@main.group(help="管理题库。")
+def banks() -> None:
+    pass
+
+
+@banks.command("lint", help="检查题库文件（默认检查题库文件夹中的全部题库）。")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--strict", is_flag=True, help="有警告也算不通过")
+def banks_lint(files: tuple[Path, ...], strict: bool) -> None:
+    from app.banks.lint import format_report, lint_paths
+
+    settings = get_settings()
+    try:
+        report = lint_paths(files or (settings.question_bank_dir,), settings.course_dir)
+    except CourseFileError as error:
+        _fail(f"课程文件有误，无法检查出处：\n{error}")
+    click.echo(format_report(report))
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()
