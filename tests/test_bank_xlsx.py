@@ -7,13 +7,14 @@ import re
 import zipfile
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from app.banks.model import LETTERS, BankFormatError, Question, blank_count
+from app.banks.model import BankFormatError, Question
 from app.banks.own_format import BankHeader, parse_bank, render_bank
 from app.banks.xlsx import COLUMNS, TEMPLATE_EXAMPLES, parse_xlsx, render_xlsx, template_xlsx
+from tests.bank_strategies import KEY, question_strategy
 
 HEADER = [
     "题型",
@@ -298,56 +299,7 @@ def test_render_refuses_what_it_cannot_write() -> None:
 
 SPECIALS = ["：", "|", "/", "\\", "；", "=", "=SUM(A1)", "#N/A", "___", " ", "\u3000", "\t"]
 SPECIALS += ["\n", "A. ", "答案：", "、", "，", "对", "错", "_", "*", "_x0041_"]
-CHINESE = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
-ANY = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
-PIECE = st.one_of(CHINESE, ANY, st.sampled_from(SPECIALS))
-TEXT = st.lists(PIECE, max_size=12).map("".join).filter(lambda t: t not in ("#N/A",))
-SOME_TEXT = TEXT.filter(lambda text: text.strip())
-# Fill-in-the-blank answers and tags can't hold line breaks or whitespace at their ends (as in
-# the own format); tags can't hold their separators.
-ANSWER_TEXT = SOME_TEXT.filter(
-    lambda text: text == text.strip() and not re.search(r"[|；;\n]", text)
-)
-TAG = SOME_TEXT.filter(lambda text: text == text.strip() and not re.search(r"[、,，\n]", text))
-KEY = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}", fullmatch=True)
-
-
-@st.composite
-def questions(draw, key: str) -> Question:
-    kind = draw(st.sampled_from(["single", "multiple", "true_false", "fill_blank"]))
-    options: tuple[str, ...] = ()
-    answer: tuple[str, ...] = ()
-    blanks: tuple[tuple[str, ...], ...] = ()
-    if kind == "fill_blank":
-        parts = draw(st.lists(TEXT.map(lambda t: t.replace("_", "")), min_size=2, max_size=4))
-        stem = "___".join(parts)
-        assume(stem.strip() and blank_count(stem) >= 1)
-        blanks = tuple(
-            tuple(draw(st.lists(ANSWER_TEXT, min_size=1, max_size=3)))
-            for _ in range(blank_count(stem))
-        )
-    else:
-        stem = draw(SOME_TEXT)
-    if kind in ("single", "multiple"):
-        options = tuple(draw(st.lists(SOME_TEXT, min_size=2, max_size=len(LETTERS))))
-        letters = LETTERS[: len(options)]
-        size = 1 if kind == "single" else draw(st.integers(2, len(options)))
-        answer = tuple(sorted(draw(st.permutations(letters))[:size]))
-    elif kind == "true_false":
-        answer = (draw(st.sampled_from(["对", "错"])),)
-    return Question(
-        key=key,
-        type=kind,
-        stem=stem,
-        options=options,
-        answer=answer,
-        blanks=blanks,
-        explanation=draw(TEXT),
-        source_ref=draw(st.one_of(st.sampled_from(["导语", "一", "二（四）", "结语"]), TEXT)),
-        difficulty=draw(st.one_of(st.none(), st.integers(1, 3))),
-        tags=tuple(draw(st.lists(TAG, max_size=3))),
-        evidence=draw(TEXT),
-    )
+questions = question_strategy(SPECIALS, never=("#N/A",))
 
 
 @st.composite
