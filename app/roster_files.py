@@ -22,6 +22,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from app.spreadsheets import HEADER_FILL, add_instructions
+
 COLUMNS_REQUIRED = ("姓名", "单位", "职务", "手机号")
 COLUMNS_OPTIONAL = ("性别", "工号")
 COLUMNS_ALL = COLUMNS_REQUIRED + COLUMNS_OPTIONAL
@@ -310,7 +312,7 @@ def template_xlsx() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "干部名单"
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    header_fill = PatternFill("solid", fgColor=HEADER_FILL)
     widths = {"姓名": 14, "单位": 34, "职务": 18, "手机号": 16, "性别": 8, "工号": 14}
     for col, column in enumerate(COLUMNS_ALL, start=1):
         cell = sheet.cell(row=1, column=col, value=column)
@@ -333,7 +335,6 @@ def template_xlsx() -> bytes:
     sheet.add_data_validation(genders)
     genders.add(f"E2:E{MAX_DATA_ROWS + 1}")
 
-    notes = workbook.create_sheet("填写说明")
     lines = [
         ("列名", "是否必填", "填写说明"),
         (
@@ -363,17 +364,7 @@ def template_xlsx() -> bytes:
         ("", "", "4. 上传后系统会先检查，列出每一行的问题；全部改正后才会导入。"),
         ("", "", "5. 也可以另存为 CSV（逗号分隔）文件上传。"),
     ]
-    for line in lines:
-        notes.append(list(line))
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
-        cell.fill = header_fill
-    for row in notes.iter_rows(min_row=2):
-        row[2].alignment = Alignment(wrap_text=True, vertical="top")
-    notes.column_dimensions["A"].width = 12
-    notes.column_dimensions["B"].width = 10
-    notes.column_dimensions["C"].width = 80
-    notes.freeze_panes = "A2"
+    add_instructions(workbook, lines, widths=(12, 10))
 
     buffer = io.BytesIO()
     workbook.save(buffer)

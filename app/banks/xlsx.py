@@ -46,6 +46,7 @@ from app.banks.model import (
     Question,
     blank_count,
 )
+from app.spreadsheets import add_instructions
 
 __all__ = [
     "COLUMNS",
@@ -644,20 +645,7 @@ _NOTES = (
 
 def template_xlsx() -> bytes:
     """The downloadable template: header, one example row per type, and a 填写说明 sheet."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     rows = [[*_row_values(question)[:-1], ""] for question in TEMPLATE_EXAMPLES]
     workbook = _workbook(rows, example=True)
-    notes = workbook.create_sheet("填写说明")
-    for line in _NOTES:
-        notes.append(list(line))
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    for row in notes.iter_rows(min_row=2):
-        row[2].alignment = Alignment(wrap_text=True, vertical="top")
-    notes.column_dimensions["A"].width = 14
-    notes.column_dimensions["B"].width = 14
-    notes.column_dimensions["C"].width = 80
-    notes.freeze_panes = "A2"
+    add_instructions(workbook, _NOTES)
     return _save(workbook)
