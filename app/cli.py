@@ -36,6 +36,8 @@ async def _init() -> str:
 
     if is_sqlite():
         prepare_sqlite_file(DB.path)
+    from app.banks.model import BankFormatError
+    from app.banks.store import BankImportError, load_bank_dir
     from app.lessons import read_course_dir, sync_course
 
     result = await run_forwards(app_name="all", migration_id="all", fake=False)
@@ -46,12 +48,21 @@ async def _init() -> str:
     except CourseFileError as error:
         raise click.ClickException(f"课程文件有误，课程未更新：\n{error}") from None
     module_count, lesson_count = await sync_course(modules)
-    return f"数据库已就绪；课程 {module_count} 个模块、{lesson_count} 篇课文。"
+    try:
+        bank_count, written = await load_bank_dir(get_settings().question_bank_dir)
+    except (BankImportError, BankFormatError) as error:
+        raise click.ClickException(f"题库文件有误，题库未更新：\n{error}") from None
+    return (
+        f"数据库已就绪；课程 {module_count} 个模块、{lesson_count} 篇课文；"
+        f"题库 {bank_count} 个（新增或更新 {written} 题）。"
+    )
 
 
 async def _database_ready() -> bool:
     """True when the database exists and every migration has run."""
     from piccolo.apps.migrations.commands.check import CheckMigrationManager
+
+    import app.db  # noqa: F401  (points Piccolo at the project's database)
 
     try:
         return await CheckMigrationManager("peixun").havent_ran_count() == 0
@@ -261,6 +272,64 @@ def banks_lint(files: tuple[Path, ...], strict: bool) -> None:
     click.echo(format_report(report))
     if report.errors or (strict and report.warnings):
         sys.exit(1)
+
+
+@banks.command("import", help="把题库文件导入数据库：先显示预览；有错误时什么也不写入。")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "own", "gift", "aiken", "xlsx", "text"]),
+    default="auto",
+    show_default=True,
+    help="文件格式（auto：按扩展名和内容判断）",
+)
+@click.option("--bank", "bank_slug", default=None, help="导入到哪个题库（题库标识）")
+@click.option("--dry-run", is_flag=True, help="只检查和预览，不写入")
+def banks_import(file: Path, fmt: str, bank_slug: str | None, dry_run: bool) -> None:
+    from app.banks.model import BankFormatError
+    from app.banks.store import import_file
+
+    _require_database()
+    try:
+        preview, written = _run(import_file(file, fmt, bank_slug, dry_run))
+    except BankFormatError as error:
+        _fail(f"“{file.name}”未导入：{error}")
+    click.echo("\n".join(preview.lines()))
+    if written is None:
+        sys.exit(1)
+    verb = "检查通过，未写入（--dry-run）" if dry_run else "已导入"
+    new, changed, same = written["new"], written["changed"], written["unchanged"]
+    click.echo(f"{verb}：新题 {new}，新版本 {changed}，未变 {same}。")
+
+
+@banks.command("export", help="把数据库中的题库写回文件（默认写到题库文件夹）。")
+@click.argument("slugs", nargs=-1)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["own", "gift", "xlsx"]),
+    default="own",
+    show_default=True,
+    help="导出格式",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="写到哪个文件夹（默认题库文件夹）",
+)
+def banks_export(slugs: tuple[str, ...], fmt: str, out_dir: Path | None) -> None:
+    from app.banks.exporting import export_banks
+
+    _require_database()
+    try:
+        written = _run(export_banks(slugs, fmt, out_dir or get_settings().question_bank_dir))
+    except LookupError as error:
+        _fail(str(error))
+    for path, count in written:
+        click.echo(f"已写出 {path}（{count} 题）")
 
 
 if __name__ == "__main__":

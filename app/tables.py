@@ -155,3 +155,44 @@ class LessonProgress(Table, tablename="lesson_progress"):
     last_seen_at = Timestamptz(default=TimestamptzNow())
     active_seconds = Integer(default=0)
     read_at = Timestamptz(null=True, default=None)
+
+
+class Bank(Table, tablename="bank"):
+    """A question bank; the shipped ones are loaded from `question_banks/`."""
+
+    slug = Varchar(length=80, unique=True)
+    title = Varchar(length=200)
+    module = ForeignKey(Module, null=True, on_delete=OnDelete.restrict)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Question(Table, tablename="question"):
+    """A question's lasting identity: its key within its bank. Its content is in versions."""
+
+    bank = ForeignKey(Bank, on_delete=OnDelete.restrict, index=True)
+    key = Varchar(length=64)  # unique within the bank (index in a migration)
+    sort_order = Integer(default=0)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class QuestionVersion(Table, tablename="question_version"):
+    """One version of a question, never changed once written: an edit adds a version, so
+    papers that froze an older one keep it."""
+
+    question = ForeignKey(Question, on_delete=OnDelete.restrict, index=True)
+    version = Integer(default=1)
+    is_current = Boolean(default=True, index=True)
+    type = Varchar(length=20)
+    stem = Text()
+    options = Text(default="[]")  # JSON list
+    answer = Text(default="[]")  # JSON list of letters, or ["对"] / ["错"]
+    blanks = Text(default="[]")  # JSON list of lists of accepted texts
+    explanation = Text(default="")
+    source_ref = Varchar(length=100, default="", index=True)
+    difficulty = Integer(null=True, default=None)
+    tags = Text(default="[]")  # JSON list
+    evidence = Text(default="")
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -56,10 +56,13 @@ from app.db import DB, is_sqlite  # noqa: E402
 from app.passwords import hash_password  # noqa: E402
 from app.tables import (  # noqa: E402
     AuditEvent,
+    Bank,
     Lesson,
     LessonProgress,
     LoginAttempt,
     Module,
+    Question,
+    QuestionVersion,
     SessionRecord,
     SiteSetting,
     Unit,
@@ -86,7 +89,18 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 async def clear_database() -> None:
-    tables = (LessonProgress, Lesson, Module, SessionRecord, LoginAttempt, Upload, AuditEvent)
+    tables = (
+        QuestionVersion,
+        Question,
+        Bank,
+        LessonProgress,
+        Lesson,
+        Module,
+        SessionRecord,
+        LoginAttempt,
+        Upload,
+        AuditEvent,
+    )
     for table in (*tables, SiteSetting, User):
         await table.delete(force=True)
     depth = await Unit.select(Unit.depth).order_by(Unit.depth, ascending=False).first()

@@ -18,6 +18,7 @@ from app.banks.model import LETTERS, QUESTION_TYPES, ParseResult, Question, norm
 from app.banks.own_format import BankHeader, parse_bank
 
 __all__ = [
+    "DUPLICATE_STEM",
     "ERROR",
     "WARNING",
     "Finding",
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 ERROR = "错误"
+DUPLICATE_STEM = "duplicate_stem"
 WARNING = "警告"
 NEAR_DUPLICATE_RATIO = 0.9
 _LINE_PREFIX = re.compile(r"^第 \d+ 行：")
@@ -43,6 +45,7 @@ class Finding:
     line: int | None
     level: str  # ERROR or WARNING
     message: str
+    check: str = ""  # "duplicate_stem" for a stem seen before; imports allow those
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -90,8 +93,8 @@ def lint_banks(
     """
     findings: list[Finding] = []
 
-    def add(file: str, line: int | None, level: str, message: str) -> None:
-        findings.append(Finding(file, line, level, message))
+    def add(file: str, line: int | None, level: str, message: str, check: str = "") -> None:
+        findings.append(Finding(file, line, level, message, check))
 
     counts: dict[str, dict[str, int]] = {}
     keys: dict[str, tuple[str, int | None]] = {}
@@ -204,9 +207,8 @@ def _check_stems(stems: list[tuple[str, str, Question]], add) -> None:
         for other_text, other_file, other in stems[:index]:
             at = f"{other_file}:{other.line}" if other.line is not None else other_file
             if text == other_text:
-                add(
-                    file, question.line, ERROR, f"{_where(question)}的题干与{at}“{other.key}”重复。"
-                )
+                message = f"{_where(question)}的题干与{at}“{other.key}”重复。"
+                add(file, question.line, ERROR, message, DUPLICATE_STEM)
                 break
             matcher = difflib.SequenceMatcher(None, other_text, text, autojunk=False)
             if (
@@ -219,6 +221,7 @@ def _check_stems(stems: list[tuple[str, str, Question]], add) -> None:
                     question.line,
                     WARNING,
                     f"{_where(question)}的题干与{at}“{other.key}”几乎相同，请检查是否重复。",
+                    DUPLICATE_STEM,
                 )
                 break
 
