@@ -27,6 +27,7 @@ from app import (
     search,
     units,
 )
+from app.banks.model import BLANK, LETTERS, QUESTION_TYPES
 from app.db import database_lifespan
 from app.guards import own_password_chosen
 from app.sessions import DatabaseStore, session_config
@@ -65,8 +66,15 @@ def _configure_templates(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["local_time"] = lambda value, fmt="%Y-%m-%d %H:%M": (
         value.astimezone(timezone).strftime(fmt) if value else ""
     )
+    engine.engine.filters["blank_parts"] = lambda stem: BLANK.split(stem)
     engine.engine.globals.update(
-        {"ROLES": ROLES, "UNIT_KINDS": UNIT_KINDS, "site": {"demo": False}}
+        {
+            "ROLES": ROLES,
+            "UNIT_KINDS": UNIT_KINDS,
+            "QUESTION_TYPES": QUESTION_TYPES,
+            "LETTERS": LETTERS,
+            "site": {"demo": False},
+        }
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from piccolo.columns import (
     Boolean,
     Bytea,
+    DoublePrecision,
     ForeignKey,
     Integer,
     OnDelete,
@@ -196,3 +197,85 @@ class QuestionVersion(Table, tablename="question_version"):
     evidence = Text(default="")
     created_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Quiz(Table, tablename="quiz"):
+    """A quiz: draw rules and the rules of taking it. Loaded from `question_banks/quizzes/`
+    or made by a trainer in the browser."""
+
+    slug = Varchar(length=80, unique=True)
+    title = Varchar(length=200)
+    module = ForeignKey(Module, null=True, on_delete=OnDelete.restrict)
+    rules = Text(default="[]")  # JSON list of draw rules
+    time_limit_minutes = Integer(default=0)  # 0: untimed
+    full_marks = Integer(default=100)
+    pass_mark = DoublePrecision(default=80.0)
+    max_attempts = Integer(default=0)  # 0: unlimited
+    counted_attempt = Varchar(length=20, default="highest")
+    review = Varchar(length=20, default="answers")
+    shuffle_questions = Boolean(default=True)
+    shuffle_options = Boolean(default=True)
+    partial_credit = Boolean(default=False)
+    opens_at = Timestamptz(null=True, default=None)
+    closes_at = Timestamptz(null=True, default=None)
+    published = Boolean(default=True)
+    active = Boolean(default=True)
+    source_file = Varchar(length=255, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Attempt(Table, tablename="attempt"):
+    """One cadre's attempt at a quiz, with its paper frozen when it started.
+
+    `paper` holds the questions as shown (versions, option order, answers); it never leaves
+    the server before the attempt is finished. At most one attempt per cadre and quiz is in
+    progress (a partial unique index in a migration)."""
+
+    quiz = ForeignKey(Quiz, null=True, on_delete=OnDelete.restrict, index=True)
+    account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    practice = Boolean(default=False)  # untimed practice, not counted
+    practice_source = Varchar(length=100, default="")  # "mistakes" or a bank slug
+    status = Varchar(length=20, default="in_progress", index=True)
+    paper = Text(default="[]")  # JSON list of paper items
+    started_at = Timestamptz(default=TimestamptzNow())
+    deadline_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+    finished_by = Varchar(length=20, default="")  # "cadre", "deadline", "sweep"
+    awarded = DoublePrecision(null=True, default=None)
+    total = DoublePrecision(null=True, default=None)
+    score = DoublePrecision(null=True, default=None)
+    passed = Boolean(null=True, default=None)
+    page_leaves = Integer(default=0)
+
+
+class Answer(Table, tablename="answer"):
+    """The cadre's answer to one question of a paper; one row per attempt and position."""
+
+    attempt = ForeignKey(Attempt, on_delete=OnDelete.restrict, index=True)
+    position = Integer()
+    question_version = ForeignKey(QuestionVersion, on_delete=OnDelete.restrict, index=True)
+    response = Text(default="[]")  # JSON, as the cadre gave it (letters as shown)
+    choice = Varchar(length=40, default="")  # chosen options in the bank's letters, for statistics
+    saved_at = Timestamptz(default=TimestamptzNow())
+    correct = Boolean(null=True, default=None)  # set when the attempt is graded
+    awarded = DoublePrecision(null=True, default=None)
+
+
+class AttemptEvent(Table, tablename="attempt_event"):
+    """Something noticed during an attempt, such as the cadre leaving the page."""
+
+    attempt = ForeignKey(Attempt, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=20)  # "leave", "return"
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Mistake(Table, tablename="mistake"):
+    """A question the cadre once got wrong, in their 错题本 until marked as mastered."""
+
+    account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    question = ForeignKey(Question, on_delete=OnDelete.restrict)
+    question_version = ForeignKey(QuestionVersion, on_delete=OnDelete.restrict)
+    attempt = ForeignKey(Attempt, on_delete=OnDelete.restrict)
+    wrong_count = Integer(default=1)
+    last_wrong_at = Timestamptz(default=TimestamptzNow())
+    mastered_at = Timestamptz(null=True, default=None)

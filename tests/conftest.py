@@ -55,14 +55,19 @@ from app.cli import _init  # noqa: E402
 from app.db import DB, is_sqlite  # noqa: E402
 from app.passwords import hash_password  # noqa: E402
 from app.tables import (  # noqa: E402
+    Answer,
+    Attempt,
+    AttemptEvent,
     AuditEvent,
     Bank,
     Lesson,
     LessonProgress,
     LoginAttempt,
+    Mistake,
     Module,
     Question,
     QuestionVersion,
+    Quiz,
     SessionRecord,
     SiteSetting,
     Unit,
@@ -90,6 +95,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 async def clear_database() -> None:
     tables = (
+        Mistake,
+        AttemptEvent,
+        Answer,
+        Attempt,
+        Quiz,
         QuestionVersion,
         Question,
         Bank,

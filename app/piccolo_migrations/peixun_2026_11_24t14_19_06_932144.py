@@ -46,13 +46,9 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="peixun", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="peixun", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Unit", tablename="unit", schema=None, columns=None
-    )
+    manager.add_table(class_name="Unit", tablename="unit", schema=None, columns=None)
 
     manager.add_table(
         class_name="SessionRecord",
@@ -68,13 +64,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Upload", tablename="upload", schema=None, columns=None
-    )
+    manager.add_table(class_name="Upload", tablename="upload", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="User", tablename="account", schema=None, columns=None
-    )
+    manager.add_table(class_name="User", tablename="account", schema=None, columns=None)
 
     manager.add_table(
         class_name="LoginAttempt",

@@ -8,9 +8,7 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="peixun", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="peixun", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="LoginAttempt",

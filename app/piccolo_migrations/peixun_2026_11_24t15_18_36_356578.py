@@ -58,17 +58,11 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="peixun", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="peixun", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Module", tablename="course_module", schema=None, columns=None
-    )
+    manager.add_table(class_name="Module", tablename="course_module", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Lesson", tablename="lesson", schema=None, columns=None
-    )
+    manager.add_table(class_name="Lesson", tablename="lesson", schema=None, columns=None)
 
     manager.add_table(
         class_name="LessonProgress",

@@ -71,9 +71,7 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="peixun", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="peixun", description=DESCRIPTION)
 
     manager.add_table(
         class_name="QuestionVersion",
@@ -82,13 +80,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Question", tablename="question", schema=None, columns=None
-    )
+    manager.add_table(class_name="Question", tablename="question", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Bank", tablename="bank", schema=None, columns=None
-    )
+    manager.add_table(class_name="Bank", tablename="bank", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="QuestionVersion",
