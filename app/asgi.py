@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app import (
+    attempts,
     audit,
     auth,
     course_upload,
@@ -22,8 +23,10 @@ from app import (
     errors,
     home,
     lessons,
+    mistakes,
     people,
     people_import,
+    quizzes,
     search,
     units,
 )
@@ -113,13 +116,16 @@ def create_app() -> Litestar:
             lessons.router,
             course_upload.router,
             search.router,
+            quizzes.router,
+            attempts.router,
+            mistakes.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         template_config=template_config,
         on_app_init=[session_auth.on_app_init],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https),
         stores={"sessions": DatabaseStore()},
-        lifespan=[database_lifespan, site_flags],
+        lifespan=[database_lifespan, site_flags, attempts.sweep_lifespan],
         guards=[own_password_chosen],
         exception_handlers=errors.exception_handlers,
         response_headers=SECURITY_HEADERS,

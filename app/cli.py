@@ -39,6 +39,8 @@ async def _init() -> str:
     from app.banks.model import BankFormatError
     from app.banks.store import BankImportError, load_bank_dir
     from app.lessons import read_course_dir, sync_course
+    from app.quiz_files import QuizFileError
+    from app.quizzes import read_quiz_dir, sync_quizzes
 
     result = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not result.success:
@@ -52,9 +54,14 @@ async def _init() -> str:
         bank_count, written = await load_bank_dir(get_settings().question_bank_dir)
     except (BankImportError, BankFormatError) as error:
         raise click.ClickException(f"题库文件有误，题库未更新：\n{error}") from None
+    try:
+        quiz_count = await sync_quizzes(read_quiz_dir(get_settings().question_bank_dir / "quizzes"))
+    except QuizFileError as error:
+        problems = "\n".join(error.problems)
+        raise click.ClickException(f"测验文件有误，测验未更新：\n{problems}") from None
     return (
         f"数据库已就绪；课程 {module_count} 个模块、{lesson_count} 篇课文；"
-        f"题库 {bank_count} 个（新增或更新 {written} 题）。"
+        f"题库 {bank_count} 个（新增或更新 {written} 题）；测验 {quiz_count} 个。"
     )
 
 

@@ -26,7 +26,7 @@ from app.db import write_transaction
 from app.forms import FormBody
 from app.search import rebuild_search_index
 from app.settings import get_settings
-from app.tables import Lesson, LessonProgress, Module, User
+from app.tables import Lesson, LessonProgress, Module, Quiz, User
 
 # The most a single heartbeat (sent every 15 s while the page is visible) can credit.
 HEARTBEAT_CAP = timedelta(seconds=30)
@@ -233,6 +233,9 @@ async def module_page(request: Request, module_slug: FromPath[str]) -> Template:
             "lessons": lessons,
             "read": read,
             "note": render_markdown(module.note) if module.note else "",
+            "quizzes": await Quiz.select(Quiz.slug, Quiz.title)
+            .where(Quiz.module == module.id, Quiz.active.eq(True), Quiz.published.eq(True))
+            .order_by(Quiz.slug),
             "minutes": {
                 lesson["id"]: max(1, round(required_seconds(lesson["characters"]) / 60))
                 for lesson in lessons

@@ -127,6 +127,20 @@ async def db():
 
 
 @pytest.fixture
+async def content(db):
+    """The shipped course, question banks and quizzes, loaded as `peixun init` loads them."""
+    from app.banks.store import load_bank_dir
+    from app.lessons import read_course_dir, sync_course
+    from app.quizzes import read_quiz_dir, sync_quizzes
+    from app.settings import get_settings
+
+    settings = get_settings()
+    await sync_course(read_course_dir(settings.course_dir))
+    await load_bank_dir(settings.question_bank_dir)
+    await sync_quizzes(read_quiz_dir(settings.question_bank_dir / "quizzes"))
+
+
+@pytest.fixture
 async def client(db):
     """A client calling the app in the test's event loop.
 

@@ -1,0 +1,184 @@
+// The quiz page: each answer is sent as soon as it is given and shown as saved only once the
+// server has stored it. A failed save is kept and sent again until it goes through. The
+// countdown is the server's: the page only counts down from the seconds it was given.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-paper]");
+  if (!form) { return; }
+  var saveUrl = form.getAttribute("data-save-url");
+  var eventUrl = form.getAttribute("data-event-url");
+  var status = document.querySelector("[data-save-status]");
+  var countdown = document.querySelector("[data-seconds-left]");
+  var dialog = document.querySelector("[data-submit-dialog]");
+  var pending = {};       // position → number of its latest change not yet stored
+  var sending = false;
+  var retryTimer = null;
+  var timers = {};
+
+  function token() {
+    var field = form.querySelector("input[name=_csrf_token]");
+    return field ? field.value : "";
+  }
+  function show(text, kind) {
+    if (!status) { return; }
+    status.textContent = text;
+    status.className = "save-status " + (kind || "");
+  }
+  function fieldsOf(position) {
+    return form.querySelectorAll("[name=q" + position + "]");
+  }
+  function answered(position) {
+    var fields = fieldsOf(position);
+    if (!fields.length) { return false; }
+    if (fields[0].type === "text") {
+      for (var i = 0; i < fields.length; i++) { if (!fields[i].value.trim()) { return false; } }
+      return true;
+    }
+    for (var j = 0; j < fields.length; j++) { if (fields[j].checked) { return true; } }
+    return false;
+  }
+  function refreshSheet() {
+    var links = document.querySelectorAll("[data-sheet]");
+    var count = 0;
+    for (var i = 0; i < links.length; i++) {
+      var done = answered(links[i].getAttribute("data-sheet"));
+      links[i].classList.toggle("answered", done);
+      if (done) { count++; }
+    }
+    var shown = document.querySelector("[data-answered-count]");
+    if (shown) { shown.textContent = count; }
+  }
+  function unanswered() {
+    var links = document.querySelectorAll("[data-sheet]");
+    var missing = [];
+    for (var i = 0; i < links.length; i++) {
+      var position = links[i].getAttribute("data-sheet");
+      if (!answered(position)) { missing.push(position); }
+    }
+    return missing;
+  }
+
+  function send() {
+    var positions = Object.keys(pending);
+    if (sending || !positions.length) { return; }
+    sending = true;
+    var sent = {};
+    positions.forEach(function (p) { sent[p] = pending[p]; });
+    var body = new URLSearchParams();
+    body.append("_csrf_token", token());
+    positions.forEach(function (position) {
+      var fields = fieldsOf(position);
+      var any = false;
+      for (var i = 0; i < fields.length; i++) {
+        var f = fields[i];
+        if (f.type === "text" || f.checked) { body.append(f.name, f.value); any = true; }
+      }
+      if (!any) { body.append("q" + position, ""); }
+    });
+    show("正在保存…", "saving");
+    fetch(saveUrl, {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { "x-requested-with": "fetch", "x-csrftoken": token() }
+    }).then(function (response) {
+      return response.json().then(function (data) { return { status: response.status, data: data }; });
+    }).then(function (result) {
+      sending = false;
+      if (result.status === 200 && result.data.ok) {
+        result.data.saved.forEach(function (p) {
+          // An answer changed again while this one was on its way stays pending.
+          if (pending[p] === sent[p]) { delete pending[p]; }
+        });
+        show(Object.keys(pending).length ? "正在保存…" : "已保存", "saved");
+        if (Object.keys(pending).length) { send(); }
+      } else if (result.status === 409) {
+        show(result.data.message, "failed");
+        window.location.reload();
+      } else {
+        show(result.data.message || "保存失败，请检查网络，答案会在恢复后重新提交", "failed");
+      }
+    }).catch(function () {
+      sending = false;
+      show("保存失败，请检查网络，答案会在恢复后重新提交", "failed");
+      if (!retryTimer) {
+        retryTimer = setTimeout(function () { retryTimer = null; send(); }, 5000);
+      }
+    });
+  }
+  var stamp = 0;  // each change gets a number, so a change made mid-request stays pending
+  function changed(position) {
+    stamp++;
+    pending[position] = stamp;
+    refreshSheet();
+    send();
+  }
+
+  form.addEventListener("change", function (event) {
+    var match = /^q(\d+)$/.exec(event.target.name || "");
+    if (match) { changed(match[1]); }
+  });
+  form.addEventListener("input", function (event) {
+    var match = /^q(\d+)$/.exec(event.target.name || "");
+    if (!match || event.target.type !== "text") { return; }
+    clearTimeout(timers[match[1]]);
+    timers[match[1]] = setTimeout(function () { changed(match[1]); }, 800);
+  });
+  window.addEventListener("online", send);
+
+  // 交卷: list the unanswered questions and ask for confirmation.
+  var submitButton = form.querySelector("[data-submit]");
+  if (submitButton && dialog && typeof dialog.showModal === "function") {
+    submitButton.addEventListener("click", function (event) {
+      event.preventDefault();
+      var missing = unanswered();
+      dialog.querySelector("[data-unanswered-text]").textContent = missing.length
+        ? "还有 " + missing.length + " 道题没有作答：第 " + missing.join("、") + " 题。"
+        : "所有题目都已作答。";
+      dialog.showModal();
+    });
+    dialog.querySelector("[data-dialog-cancel]").addEventListener("click", function () {
+      dialog.close();
+    });
+    dialog.querySelector("form").addEventListener("submit", function (event) {
+      if (Object.keys(pending).length) {
+        // Answers not yet stored go along with the submission, as a form without JavaScript.
+        event.preventDefault();
+        var full = form.cloneNode(true);
+        full.action = dialog.querySelector("form").action;
+        var confirm = document.createElement("input");
+        confirm.type = "hidden"; confirm.name = "confirm"; confirm.value = "1";
+        full.appendChild(confirm);
+        full.hidden = true;
+        document.body.appendChild(full);
+        full.submit();
+      }
+    });
+  }
+
+  // The countdown, from the seconds the server gave; at zero the page asks the server.
+  if (countdown) {
+    var left = parseInt(countdown.getAttribute("data-seconds-left"), 10);
+    var started = Date.now();
+    var tick = function () {
+      var remaining = Math.max(0, left - Math.floor((Date.now() - started) / 1000));
+      countdown.textContent = "剩余 " + Math.floor(remaining / 60) + " 分 " + (remaining % 60) + " 秒";
+      countdown.classList.toggle("urgent", remaining <= 60);
+      if (remaining <= 0) {
+        clearInterval(timer);
+        send();
+        setTimeout(function () { window.location.reload(); }, 3000);
+      }
+    };
+    var timer = setInterval(tick, 1000);
+    tick();
+  }
+
+  // Leaving the page is noted for the trainer; it never blocks the cadre.
+  document.addEventListener("visibilitychange", function () {
+    var data = new FormData();
+    data.append("_csrf_token", token());
+    data.append("kind", document.visibilityState === "hidden" ? "leave" : "return");
+    if (navigator.sendBeacon) { navigator.sendBeacon(eventUrl, data); }
+    if (document.visibilityState === "hidden") { send(); }
+  });
+  refreshSheet();
+})();
