@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from app.db import write_transaction
+from app.demo_attempts import load_demo_attempts
 from app.demo_data import demo_cadres, demo_units
 from app.passwords import hash_password
 from app.tables import SiteSetting, Unit, User
@@ -91,4 +92,8 @@ async def load_demo(cadre_count: int = 2000) -> str:
             await User.insert(*accounts[start : start + 500])
         await _set("demo", "1")
         await _set("demo_secret_key", secrets.token_urlsafe(32))
-    return f"已写入演示数据：{len(units)} 个单位、{len(cadres)} 名干部和 4 个演示账号。"
+    attempts = await load_demo_attempts()
+    return (
+        f"已写入演示数据：{len(units)} 个单位、{len(cadres)} 名干部、4 个演示账号"
+        f"和 {attempts} 份演示答卷。"
+    )

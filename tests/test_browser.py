@@ -181,3 +181,45 @@ def test_a_cadre_reads_a_lesson_on_a_phone(shipped_course, server, phone_page):
     expect(page.get_by_role("button", name="我已学完")).to_be_disabled()
     expect(page.locator("[data-reason]")).to_contain_text("还需阅读约")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.fixture
+async def quiz_ready(people, content):
+    """The shipped course, banks and quizzes, and the cadre of tests/conftest.py."""
+
+
+def test_a_cadre_takes_a_quiz_on_a_phone_through_a_lost_connection(quiz_ready, server, phone_page):
+    page = phone_page
+    page.goto(server + "/login")
+    page.get_by_label("用户名（手机号或工号）").fill("13800000001")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(server + "/course/xuexi-daodu")
+    page.get_by_role("link", name="学习导读 单元测验").click()
+    page.get_by_role("button", name="开始答题").click()
+    expect(page.locator(".countdown")).to_contain_text("剩余 19 分")
+    status = page.locator("[data-save-status]")
+
+    page.locator("#question-1 .option").first.click()
+    expect(status).to_have_text("已保存")
+    expect(page.locator("[data-sheet='1']")).to_have_class("answered")
+
+    # The network drops: the answer is kept and sent again when it is back.
+    page.context.set_offline(True)
+    page.locator("#question-2 .option").first.click()
+    expect(status).to_contain_text("保存失败，请检查网络")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(status).to_have_text("已保存")
+
+    page.reload()
+    expect(page.locator("#question-1 input").first).to_be_checked()
+    expect(page.locator("#question-2 input").first).to_be_checked()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    page.get_by_role("button", name="交卷").click()
+    expect(page.locator("[data-unanswered-text]")).to_contain_text("还有 8 道题没有作答")
+    page.get_by_role("button", name="确认交卷").click()
+    expect(page.locator(".result-head .score")).to_contain_text("分")
+    expect(page.locator(".verdict")).to_have_text("不合格")
+    expect(page.get_by_text("答题详情")).to_be_visible()

@@ -56,7 +56,9 @@ async def answer_all(client, attempt_id: int, right: bool = True) -> None:
     for item in await paper(attempt_id):
         response = correct_response(item) if right else ()
         if not right and item.type in ("single", "multiple"):
-            wrong = [letter for letter in "ABCDEFGH"[: len(item.options)] if letter not in item.answer]
+            wrong = [
+                letter for letter in "ABCDEFGH"[: len(item.options)] if letter not in item.answer
+            ]
             response = (wrong[0],)
         if not right and item.type == "true_false":
             response = ("错",) if item.answer == ("对",) else ("对",)
@@ -169,7 +171,9 @@ async def test_bad_answers_are_refused_and_change_nothing(cadre_client, people):
     assert "第 99 题不在这份试卷上" in not_on_paper.json()["message"]
     single = next(item for item in await paper(attempt_id) if item.type == "single")
     two = await save(
-        cadre_client, attempt_id, [(f"q{single.position}", "A"), (f"q{single.position}", "B")],
+        cadre_client,
+        attempt_id,
+        [(f"q{single.position}", "A"), (f"q{single.position}", "B")],
         headers=FETCH,
     )
     assert two.status_code == 400 and "只能选一个" in two.json()["message"]
@@ -215,7 +219,9 @@ async def test_submitting_twice_at_once_records_one_result(cadre_client):
     attempt_id = await start(cadre_client)
     await answer_all(cadre_client, attempt_id)
     url = f"/attempts/{attempt_id}/submit"
-    responses = await asyncio.gather(*(post_form(cadre_client, url, {"confirm": "1"}) for _ in range(4)))
+    responses = await asyncio.gather(
+        *(post_form(cadre_client, url, {"confirm": "1"}) for _ in range(4))
+    )
     assert {r.headers["location"] for r in responses} == {f"/attempts/{attempt_id}/result"}
     rows = await Attempt.select().where(Attempt.id == attempt_id)
     assert len(rows) == 1 and rows[0]["status"] == "submitted" and rows[0]["score"] == 100
@@ -224,7 +230,9 @@ async def test_submitting_twice_at_once_records_one_result(cadre_client):
 async def test_unanswered_questions_are_listed_before_submitting(cadre_client):
     attempt_id = await start(cadre_client)
     items = await paper(attempt_id)
-    await save(cadre_client, attempt_id, fields(items[0], correct_response(items[0])), headers=FETCH)
+    await save(
+        cadre_client, attempt_id, fields(items[0], correct_response(items[0])), headers=FETCH
+    )
     confirm = await post_form(cadre_client, f"/attempts/{attempt_id}/submit")
     assert confirm.status_code == 200
     assert "还有 <strong>9</strong> 道题没有作答" in confirm.text
@@ -263,7 +271,9 @@ async def test_answers_in_the_grace_period_count_and_a_late_attempt_finishes_its
 async def test_the_sweep_finishes_abandoned_attempts_with_their_saved_answers(cadre_client):
     attempt_id = await start(cadre_client)
     items = await paper(attempt_id)
-    await save(cadre_client, attempt_id, fields(items[0], correct_response(items[0])), headers=FETCH)
+    await save(
+        cadre_client, attempt_id, fields(items[0], correct_response(items[0])), headers=FETCH
+    )
     past = datetime.now(UTC) - timedelta(minutes=5)
     await Attempt.update({Attempt.deadline_at: past}).where(Attempt.id == attempt_id)
     assert await sweep_expired() == 1

@@ -8,7 +8,16 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from app.asgi import create_app
-from app.tables import ROLES, Upload
+from app.tables import (
+    ROLES,
+    Attempt,
+    Bank,
+    Mistake,
+    QuestionVersion,
+    Quiz,
+    Upload,
+)
+from app.tables import Question as QuestionRow
 from tests.conftest import login, post_form
 
 _APP = create_app()
@@ -39,7 +48,15 @@ ROLE_GUARDED = [
 ]
 # Routes that take an object id (course pages take slugs of content everyone may read).
 WITH_IDS = [(path, method) for path, method, _ in ROUTES if ":int}" in path]
-SLUGS = {"module_slug": "ceshi", "lesson_slug": "一"}
+SLUGS = {
+    "module_slug": "ceshi",
+    "lesson_slug": "一",
+    "bank_slug": "ceshi-tiku",
+    "key": "ceshi-001",
+    "quiz_slug": "ceshi-quiz",
+    "attempt_id": 1,
+    "mistake_id": 1,
+}
 ACCOUNTS = {
     "cadre": "13800000001",
     "trainer": "trainer",
@@ -106,17 +123,47 @@ async def test_ids_from_another_unit_give_403_or_404_and_no_data(
         uploaded_by=people["zhongzhan_admin"].id,
     )
     await upload.save()
+    attempt_id, mistake_id = await _other_cadres_attempt(people["other_cadre"].id)
     foreign = {
         "unit_id": [tree["zhongzhan_g"].id, tree["city"].id],
         "person_id": [people["other_cadre"].id, people["admin"].id],
         "upload_id": [upload.id],
+        "attempt_id": [attempt_id],
+        "mistake_id": [mistake_id],
     }
-    await login(client, "jf-admin")
+    for account in ("jf-admin", "13800000001"):
+        await login(client, account)
+        await _try_foreign_ids(client, tree, path, method, foreign)
+        await post_form(client, "/logout")
+
+
+async def _other_cadres_attempt(cadre_id: int) -> tuple[int, int]:
+    """An attempt and a mistake of the cadre in 中站区, for trying their ids elsewhere."""
+    quiz = Quiz(slug="ceshi-quiz", title="中站区测验")
+    await quiz.save()
+    bank = Bank(slug="ceshi-tiku", title="测试题库")
+    await bank.save()
+    question = QuestionRow(bank=bank.id, key="ceshi-001")
+    await question.save()
+    version = QuestionVersion(
+        question=question.id, type="true_false", stem="中站区的题", answer='["对"]'
+    )
+    await version.save()
+    attempt = Attempt(quiz=quiz.id, account=cadre_id, status="submitted", score=55.0)
+    await attempt.save()
+    mistake = Mistake(
+        account=cadre_id, question=question.id, question_version=version.id, attempt=attempt.id
+    )
+    await mistake.save()
+    return attempt.id, mistake.id
+
+
+async def _try_foreign_ids(client, tree, path, method, foreign) -> None:
     for n in range(2):
         ids = {name: values[min(n, len(values) - 1)] for name, values in foreign.items()}
         url = _fill(path, ids)
         data = {"name": "改名", "active": "0", "parent": str(tree["jiefang"].id)}
         response = await (client.get(url) if method == "GET" else post_form(client, url, data))
         assert response.status_code in (403, 404), f"{method} {url}: {response.status_code}"
-        for secret in ("周学员", "王市总", "中站区第一中学工会", "中站区名单"):
+        for secret in ("周学员", "王市总", "中站区第一中学工会", "中站区名单", "中站区的题"):
             assert secret not in response.text
