@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
+import weakref
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -14,8 +17,6 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from app.settings import get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from litestar import Litestar
 
 # Piccolo looks its engine up through this module wherever the process was started.
@@ -41,10 +42,30 @@ def is_sqlite() -> bool:
     return isinstance(DB, SQLiteEngine)
 
 
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def _sqlite_write_transaction() -> AsyncIterator[None]:
+    """SQLite has one writer at a time. Writers of this process queue here, in the event
+    loop, rather than all waiting on the file lock, where a writer held up by a busy event
+    loop would make the others run out of their busy timeout."""
+    if DB.current_transaction.get() is not None:  # nested: the outer one holds the lock
+        async with DB.transaction(transaction_type=TransactionType.immediate):
+            yield
+        return
+    loop = asyncio.get_running_loop()
+    lock = _WRITERS.setdefault(loop, asyncio.Lock())
+    async with lock, DB.transaction(transaction_type=TransactionType.immediate):
+        yield
+
+
 def write_transaction():
     """A transaction for writes: IMMEDIATE on SQLite, so the write lock is taken up front."""
     if isinstance(DB, SQLiteEngine):
-        return DB.transaction(transaction_type=TransactionType.immediate)
+        return _sqlite_write_transaction()
     return DB.transaction()
 
 

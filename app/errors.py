@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
@@ -101,7 +102,19 @@ def server_error(request: Request, exc: Exception) -> Template:
     )
 
 
+def database_busy(request: Request, exc: sqlite3.OperationalError) -> Response:
+    """SQLite gave up waiting for the write lock: the transaction was rolled back whole."""
+    if "locked" not in str(exc) and "busy" not in str(exc):
+        return server_error(request, exc)
+    logger.warning("数据库繁忙：%s %s", request.method, request.url.path)
+    message = "系统繁忙，您的操作没有完成，也没有写入任何内容。请稍后重试。"
+    if request.headers.get("x-requested-with") == "fetch":
+        return Response({"ok": False, "message": message}, status_code=503)
+    return error_page(request, 503, message)
+
+
 exception_handlers = {
+    sqlite3.OperationalError: database_busy,
     NotAuthorizedException: not_authorized,
     PermissionDeniedException: permission_denied,
     NotFoundException: not_found,

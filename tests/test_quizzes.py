@@ -345,3 +345,27 @@ async def test_leaving_the_page_is_logged_not_blocking(cadre_client):
     assert row["page_leaves"] == 2
     assert await AttemptEvent.count() == 3
     assert (await cadre_client.get(f"/attempts/{attempt_id}")).status_code == 200
+
+
+async def test_editing_a_question_afterwards_changes_no_past_score_or_review(cadre_client):
+    import dataclasses
+
+    from app.banks.store import current_questions, save_question
+    from app.tables import Bank
+
+    attempt_id = await start(cadre_client)
+    await answer_all(cadre_client, attempt_id)
+    await post_form(cadre_client, f"/attempts/{attempt_id}/submit", {"confirm": "1"})
+    before = (await cadre_client.get(f"/attempts/{attempt_id}/result")).text
+    item = next(i for i in await paper(attempt_id) if i.type == "true_false")
+    bank = await Bank.select(Bank.id).where(Bank.slug == "xuexi-daodu").first()
+    question = (await current_questions(bank["id"]))[item.key]
+    flipped = ("错",) if question.answer == ("对",) else ("对",)
+    edited = dataclasses.replace(question, answer=flipped, explanation="改过的解析")
+    assert await save_question(bank["id"], edited, None, new=False) == "changed"
+
+    row = await Attempt.select(Attempt.score).where(Attempt.id == attempt_id).first()
+    assert row["score"] == 100
+    after = (await cadre_client.get(f"/attempts/{attempt_id}/result")).text
+    assert "改过的解析" not in after
+    assert after.count("✔ 答对了") == before.count("✔ 答对了") == 10

@@ -95,14 +95,18 @@
         window.location.reload();
       } else {
         show(result.data.message || "保存失败，请检查网络，答案会在恢复后重新提交", "failed");
+        if (result.status >= 500) { retryLater(); }
       }
     }).catch(function () {
       sending = false;
       show("保存失败，请检查网络，答案会在恢复后重新提交", "failed");
-      if (!retryTimer) {
-        retryTimer = setTimeout(function () { retryTimer = null; send(); }, 5000);
-      }
+      retryLater();
     });
+  }
+  function retryLater() {
+    if (!retryTimer) {
+      retryTimer = setTimeout(function () { retryTimer = null; send(); }, 5000);
+    }
   }
   var stamp = 0;  // each change gets a number, so a change made mid-request stays pending
   function changed(position) {
