@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,13 @@ from app import (
     mistakes,
     people,
     people_import,
+    quiz_admin,
     quizzes,
     search,
     units,
 )
+from app.banks import import_pages as bank_import_pages
+from app.banks import pages as bank_pages
 from app.banks.model import BLANK, LETTERS, QUESTION_TYPES
 from app.db import database_lifespan
 from app.guards import own_password_chosen
@@ -69,7 +73,8 @@ def _configure_templates(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["local_time"] = lambda value, fmt="%Y-%m-%d %H:%M": (
         value.astimezone(timezone).strftime(fmt) if value else ""
     )
-    engine.engine.filters["blank_parts"] = lambda stem: BLANK.split(stem)
+    # Text and blanks in turn: text, blank, text, …, text.
+    engine.engine.filters["blank_parts"] = lambda stem: re.split(f"({BLANK.pattern})", stem)
     engine.engine.globals.update(
         {
             "ROLES": ROLES,
@@ -117,8 +122,11 @@ def create_app() -> Litestar:
             course_upload.router,
             search.router,
             quizzes.router,
+            quiz_admin.router,
             attempts.router,
             mistakes.router,
+            bank_pages.router,
+            bank_import_pages.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         template_config=template_config,

@@ -29,6 +29,14 @@ ACTIONS = {
     "users.create": "创建账号（命令行）",
     "cadres.import_cli": "导入干部（命令行）",
     "course.import": "导入文件发布课程",
+    "bank.create": "新建题库",
+    "bank.import": "导入题目",
+    "question.deactivate": "停用题目",
+    "question.activate": "启用题目",
+    "quiz.create": "新建测验",
+    "quiz.update": "修改测验",
+    "quiz.deactivate": "停用测验",
+    "quiz.activate": "启用测验",
 }
 
 

@@ -186,9 +186,7 @@ async def run(base: str, usernames: list[str], answers: int, think: float) -> Re
         clients += await asyncio.gather(*(sign_in(base, u) for u in usernames[start : start + 20]))
     record = Recorder()
     began = time.perf_counter()
-    await asyncio.gather(
-        *(cadre(c, record, answers, think, n) for n, c in enumerate(clients))
-    )
+    await asyncio.gather(*(cadre(c, record, answers, think, n) for n, c in enumerate(clients)))
     record.elapsed = time.perf_counter() - began
     for client in clients:
         await client.aclose()
@@ -238,8 +236,10 @@ def main() -> None:
         process, base = start_server(env, args.workers)
         try:
             engine = "PostgreSQL" if server_url else "SQLite"
-            print(f"{engine}，{args.workers} 个进程，{args.cadres} 名干部同时开始“{QUIZ}”，"
-                  f"每人保存 {args.answers} 题后交卷")
+            print(
+                f"{engine}，{args.workers} 个进程，{args.cadres} 名干部同时开始“{QUIZ}”，"
+                f"每人保存 {args.answers} 题后交卷"
+            )
             record = asyncio.run(run(base, usernames, args.answers, args.think))
         finally:
             process.terminate()
@@ -258,9 +258,12 @@ async def _usernames(database_url: str, count: int) -> list[str]:
     sys.path.insert(0, str(PROJECT))
     from app.tables import User
 
-    rows = await User.select(User.username).where(
-        User.role == "cadre", User.username != "cadre"
-    ).order_by(User.id).limit(count)
+    rows = (
+        await User.select(User.username)
+        .where(User.role == "cadre", User.username != "cadre")
+        .order_by(User.id)
+        .limit(count)
+    )
     return [row["username"] for row in rows]
 
 
