@@ -25,6 +25,7 @@ from litestar.response import Redirect, Template
 from app.banks.model import LETTERS
 from app.db import write_transaction
 from app.guards import in_scope
+from app.progress import refresh_account
 from app.quiz_core import (
     REVIEW_POLICIES,
     Grade,
@@ -233,7 +234,9 @@ async def finish_attempt(attempt_id: int, by: str, now: datetime) -> bool:
         if await _lock_in_progress(attempt_id) is None:
             return False
         await _finish_locked(attempt_id, by, now)
-        return True
+    row = await Attempt.select(Attempt.account).where(Attempt.id == attempt_id).first()
+    await refresh_account(row["account"])  # a passed final quiz may complete a training
+    return True
 
 
 async def finish_if_expired(attempt_id: int, now: datetime) -> bool:

@@ -24,6 +24,7 @@ from piccolo.query.functions.aggregate import Count
 from app.course_files import CourseFileError, ModuleText, parse_module, reading_seconds
 from app.db import write_transaction
 from app.forms import FormBody
+from app.progress import refresh_account
 from app.search import rebuild_search_index
 from app.settings import get_settings
 from app.tables import Lesson, LessonProgress, Module, Quiz, User
@@ -304,6 +305,7 @@ async def lesson_done(
         await LessonProgress.update({LessonProgress.read_at: datetime.now(UTC)}).where(
             LessonProgress.id == progress.id
         )
+        await refresh_account(request.user.id)  # the lesson may complete a training
         flash(request, f"已学完“{lesson.title}”。", "success")
     lessons = await _lessons(module)
     index = next(i for i, row in enumerate(lessons) if row["id"] == lesson.id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from piccolo.columns import (
     Boolean,
     Bytea,
+    Date,
     DoublePrecision,
     ForeignKey,
     Integer,
@@ -279,3 +280,116 @@ class Mistake(Table, tablename="mistake"):
     wrong_count = Integer(default=1)
     last_wrong_at = Timestamptz(default=TimestamptzNow())
     mastered_at = Timestamptz(null=True, default=None)
+
+
+TRAINING_KINDS = {"special": "专题培训", "rotation": "集中轮训"}
+
+
+class Training(Table, tablename="training"):
+    """A 专题培训 or 集中轮训, run by a unit for the cadres of its subtree."""
+
+    title = Varchar(length=200)
+    kind = Varchar(length=20, default="special")  # TRAINING_KINDS
+    unit = ForeignKey(Unit, on_delete=OnDelete.restrict, index=True)  # the organiser
+    description = Text(default="")
+    final_quiz = ForeignKey(Quiz, null=True, on_delete=OnDelete.restrict)
+    credit_hours = DoublePrecision(default=0.0)  # 学时 for completing it
+    attendance_share = DoublePrecision(default=0.8)  # 集中轮训: share of sessions to attend
+    active = Boolean(default=True)
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TrainingModule(Table, tablename="training_module"):
+    """A course module a training requires: every lesson of it read."""
+
+    training = ForeignKey(Training, on_delete=OnDelete.restrict, index=True)
+    module = ForeignKey(Module, on_delete=OnDelete.restrict)
+
+
+class Batch(Table, tablename="batch"):
+    """One 期次 of a training, with its dates, place and capacity."""
+
+    training = ForeignKey(Training, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=100)  # e.g. 第一期
+    starts_on = Date(null=True, default=None)
+    ends_on = Date(null=True, default=None)
+    place = Varchar(length=200, default="")
+    capacity = Integer(default=0)  # 0: no limit
+    # Unit admins under this unit may enroll their cadres; null: the organiser's subtree.
+    open_unit = ForeignKey(Unit, null=True, on_delete=OnDelete.restrict)
+    sort_order = Integer(default=0)
+
+
+class Enrollment(Table, tablename="enrollment"):
+    """A cadre enrolled in a training (and a batch), with the progress last computed.
+
+    The progress columns are stored facts, recomputed on the events that change them
+    (a lesson read, an attempt finished, an attendance), so rosters read them directly."""
+
+    training = ForeignKey(Training, on_delete=OnDelete.restrict, index=True)
+    batch = ForeignKey(Batch, null=True, on_delete=OnDelete.restrict, index=True)
+    account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    unit = ForeignKey(Unit, on_delete=OnDelete.restrict, index=True)  # the cadre's unit then
+    active = Boolean(default=True)
+    enrolled_at = Timestamptz(default=TimestamptzNow())
+    enrolled_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    lessons_required = Integer(default=0)
+    lessons_read = Integer(default=0)
+    quiz_score = DoublePrecision(null=True, default=None)  # the counted attempt's score
+    quiz_passed = Boolean(default=False)
+    sessions_total = Integer(default=0)
+    sessions_attended = Integer(default=0)
+    hours = DoublePrecision(default=0.0)  # 学时 earned so far
+    completed_at = Timestamptz(null=True, default=None, index=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ClassSession(Table, tablename="class_session"):
+    """A class of a 集中轮训 batch; cadres check in with the code shown in the room."""
+
+    batch = ForeignKey(Batch, on_delete=OnDelete.restrict, index=True)
+    starts_at = Timestamptz()
+    ends_at = Timestamptz(null=True, default=None)
+    place = Varchar(length=200, default="")
+    topic = Varchar(length=200, default="")
+    hours = DoublePrecision(default=0.0)
+    checkin_code = Varchar(length=20, default="")
+    code_expires_at = Timestamptz(null=True, default=None)
+
+
+class Attendance(Table, tablename="attendance"):
+    """A cadre present at a class session: checked in by code, or marked by the trainer."""
+
+    session = ForeignKey(ClassSession, on_delete=OnDelete.restrict, index=True)
+    account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    present = Boolean(default=True)
+    method = Varchar(length=20, default="code")  # "code", "trainer"
+    marked_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Completion(Table, tablename="completion"):
+    """A cadre met a training's completion rule: when, and the evidence (lessons read, the
+    attempt passed, the sessions attended). Its certificate is verified by `code`."""
+
+    training = ForeignKey(Training, on_delete=OnDelete.restrict, index=True)
+    account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    enrollment = ForeignKey(Enrollment, on_delete=OnDelete.restrict)
+    completed_at = Timestamptz(default=TimestamptzNow())
+    evidence = Text(default="{}")  # JSON
+    hours = DoublePrecision(default=0.0)
+    score = DoublePrecision(null=True, default=None)
+    code = Varchar(length=20, unique=True)  # the certificate's verification code
+
+
+class ApiToken(Table, tablename="api_token"):
+    """A token for the read-only JSON API, scoped to a unit's subtree."""
+
+    name = Varchar(length=100)
+    token_hash = Varchar(length=128, unique=True)
+    unit = ForeignKey(Unit, on_delete=OnDelete.restrict)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)

@@ -56,10 +56,16 @@ from app.db import DB, is_sqlite  # noqa: E402
 from app.passwords import hash_password  # noqa: E402
 from app.tables import (  # noqa: E402
     Answer,
+    ApiToken,
     Attempt,
     AttemptEvent,
+    Attendance,
     AuditEvent,
     Bank,
+    Batch,
+    ClassSession,
+    Completion,
+    Enrollment,
     Lesson,
     LessonProgress,
     LoginAttempt,
@@ -70,6 +76,8 @@ from app.tables import (  # noqa: E402
     Quiz,
     SessionRecord,
     SiteSetting,
+    Training,
+    TrainingModule,
     Unit,
     Upload,
     User,
@@ -95,6 +103,14 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 async def clear_database() -> None:
     tables = (
+        Completion,
+        Attendance,
+        ClassSession,
+        Enrollment,
+        Batch,
+        TrainingModule,
+        Training,
+        ApiToken,
         Mistake,
         AttemptEvent,
         Answer,
