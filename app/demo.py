@@ -7,6 +7,7 @@ import secrets
 from app.db import write_transaction
 from app.demo_attempts import load_demo_attempts
 from app.demo_data import demo_cadres, demo_units
+from app.demo_trainings import load_demo_trainings
 from app.passwords import hash_password
 from app.tables import SiteSetting, Unit, User
 from app.units import create_unit
@@ -93,7 +94,8 @@ async def load_demo(cadre_count: int = 2000) -> str:
         await _set("demo", "1")
         await _set("demo_secret_key", secrets.token_urlsafe(32))
     attempts = await load_demo_attempts()
+    trainings = await load_demo_trainings()
     return (
         f"已写入演示数据：{len(units)} 个单位、{len(cadres)} 名干部、4 个演示账号"
-        f"和 {attempts} 份演示答卷。"
+        f"和 {attempts} 份演示答卷；{trainings}"
     )

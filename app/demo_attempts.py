@@ -33,7 +33,7 @@ def _response(item: PaperItem, skill: float, rng: random.Random) -> tuple[str, .
     return tuple(sorted({rng.choice(wrong), *item.answer[:1]}))
 
 
-async def _take(
+async def take_quiz(
     quiz: dict, account_id: int, skill: float, started: datetime, rng: random.Random, *, finish
 ) -> None:
     rules = rules_of(quiz["rules"])
@@ -83,20 +83,20 @@ async def load_demo_attempts(seed: int = 2023) -> int:
     for quiz in sorted(quizzes, key=lambda q: q["slug"]):
         for account_id in rng.sample(cadres, min(TAKERS_PER_QUIZ, len(cadres))):
             started = now - timedelta(days=rng.randint(1, 12), minutes=rng.randint(0, 600))
-            await _take(quiz, account_id, rng.uniform(0.55, 1.0), started, rng, finish=True)
+            await take_quiz(quiz, account_id, rng.uniform(0.55, 1.0), started, rng, finish=True)
             made += 1
         for account_id in rng.sample(cadres, IN_PROGRESS_PER_QUIZ):
             if not await Attempt.exists().where(
                 Attempt.quiz == quiz["id"], Attempt.account == account_id
             ):
                 started = now - timedelta(minutes=rng.randint(1, 5))
-                await _take(quiz, account_id, 0.8, started, rng, finish=False)
+                await take_quiz(quiz, account_id, 0.8, started, rng, finish=False)
                 made += 1
     first = next((q for q in quizzes if q["slug"] == "xuexi-daodu-quiz"), None)
     if demo and first:
         # The demo cadre failed once and then passed: the result page, the mistake book
         # and the quiz page's history all have something to show.
-        await _take(first, demo["id"], 0.4, now - timedelta(days=3), rng, finish=True)
-        await _take(first, demo["id"], 1.0, now - timedelta(days=2), rng, finish=True)
+        await take_quiz(first, demo["id"], 0.4, now - timedelta(days=3), rng, finish=True)
+        await take_quiz(first, demo["id"], 1.0, now - timedelta(days=2), rng, finish=True)
         made += 2
     return made
