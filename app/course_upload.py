@@ -36,7 +36,7 @@ from app.course_plan import Part, PlanError, PlannedModule, default_plan, parts_
 from app.db import write_transaction
 from app.documents import Document, DocumentError, parse_document, read_text, source_for
 from app.forms import FormBody
-from app.guards import requires_role
+from app.guards import load_upload, requires_role
 from app.lessons import read_course_dir, sync_course
 from app.settings import get_settings
 from app.tables import Upload, User
@@ -189,16 +189,9 @@ def _document(filename: str, content: bytes) -> Document:
 
 
 async def _upload(user: User, upload_id: int) -> Upload:
-    found = None
-    if 0 < upload_id < 2**31:
-        found = (
-            await Upload.objects()
-            .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == KIND)
-            .first()
-        )
-    if found is None:
-        raise NotFoundException("没有找到这次上传，它可能已经发布或取消了。请重新上传文件。")
-    return found
+    return await load_upload(
+        user, upload_id, KIND, "没有找到这次上传，它可能已经发布或取消了。请重新上传文件。"
+    )
 
 
 async def _form_page(user: User, error: str = "", status: int = 200) -> Template:

@@ -27,7 +27,7 @@ from app.banks.own_format import BankHeader
 from app.banks.pages import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX
 from app.banks.store import ImportPreview, import_preview, preview_import
 from app.db import write_transaction
-from app.guards import requires_role
+from app.guards import load_upload, requires_role
 from app.people_import import stored_filename
 from app.tables import Bank, Module, Upload, User
 
@@ -101,16 +101,9 @@ async def build_preview(
 
 
 async def _upload(user: User, upload_id: int) -> Upload:
-    found = None
-    if 0 < upload_id < 2**31:
-        found = (
-            await Upload.objects()
-            .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == KIND)
-            .first()
-        )
-    if found is None:
-        raise NotFoundException("没有找到这次上传，它可能已经导入或取消了。请重新上传文件。")
-    return found
+    return await load_upload(
+        user, upload_id, KIND, "没有找到这次上传，它可能已经导入或取消了。请重新上传文件。"
+    )
 
 
 async def _form_page(form: Mapping[str, Any], error: str = "", status: int = 200) -> Template:
