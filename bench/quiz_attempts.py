@@ -166,16 +166,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-async def stored_answers(database_url: str) -> tuple[int, int]:
-    """(answers stored, attempts finished) for the quiz."""
+async def stored_answers(database_url: str, usernames: list[str]) -> tuple[int, int]:
+    """(answers stored, attempts finished) for the quiz by the benchmark's cadres."""
     os.environ["DATABASE_URL"] = database_url
     sys.path.insert(0, str(PROJECT))
-    from app.db import DB  # noqa: F401  (reads DATABASE_URL)
     from app.tables import Answer, Attempt
 
-    answers = await Answer.count().where(Answer.attempt.quiz.slug == QUIZ)
+    answers = await Answer.count().where(
+        Answer.attempt.quiz.slug == QUIZ, Answer.attempt.account.username.is_in(usernames)
+    )
     finished = await Attempt.count().where(
-        Attempt.quiz.slug == QUIZ, Attempt.status != "in_progress"
+        Attempt.quiz.slug == QUIZ,
+        Attempt.status != "in_progress",
+        Attempt.account.username.is_in(usernames),
     )
     return answers, finished
 
@@ -244,7 +247,7 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=20)
-        stored, finished = asyncio.run(stored_answers(database_url))
+        stored, finished = asyncio.run(stored_answers(database_url, usernames))
         ok = report(record, stored, finished, args.cadres)
     finally:
         if server_url:
@@ -256,11 +259,17 @@ def main() -> None:
 async def _usernames(database_url: str, count: int) -> list[str]:
     os.environ["DATABASE_URL"] = database_url
     sys.path.insert(0, str(PROJECT))
-    from app.tables import User
+    from app.tables import Attempt, User
 
+    # Cadres who have not taken the quiz in the demo data, so each starts a new attempt.
+    taken = await Attempt.select(Attempt.account).where(Attempt.quiz.slug == QUIZ)
     rows = (
         await User.select(User.username)
-        .where(User.role == "cadre", User.username != "cadre")
+        .where(
+            User.role == "cadre",
+            User.username != "cadre",
+            User.id.not_in([row["account"] for row in taken] or [0]),
+        )
         .order_by(User.id)
         .limit(count)
     )
