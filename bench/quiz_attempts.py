@@ -90,14 +90,15 @@ class Recorder:
         self.acknowledged = 0
         self.sent = 0
         self.elapsed = 0.0
-        self.statuses: dict[tuple[str, int], int] = defaultdict(int)
+        self.statuses: dict[tuple[str, int | str], int] = defaultdict(int)
 
     async def call(self, kind: str, request) -> httpx.Response | None:
         started = time.perf_counter()
         try:
             response = await request
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
             self.errors[kind] += 1
+            self.statuses[(kind, type(error).__name__)] += 1
             return None
         self.times[kind].append(time.perf_counter() - started)
         if response.status_code >= 400:
@@ -207,8 +208,8 @@ def report(record: Recorder, stored: int, finished: int, cadres: int) -> bool:
             f"{percentile(times, 0.95) * 1000:>7.0f}ms{percentile(times, 0.99) * 1000:>7.0f}ms"
             f"{record.errors[kind]:>6}"
         )
-    for (kind, status), count in sorted(record.statuses.items()):
-        print(f"  {kind}：HTTP {status} × {count}")
+    for (kind, status), count in sorted(record.statuses.items(), key=str):
+        print(f"  {kind}：{'HTTP ' if isinstance(status, int) else ''}{status} × {count}")
     print(f"答案：发送 {record.sent}，服务器确认 {record.acknowledged}，数据库中 {stored}")
     print(f"交卷：{finished} / {cadres}")
     ok = stored == record.acknowledged == record.sent and not sum(record.errors.values())
@@ -229,7 +230,7 @@ def main() -> None:
     env.pop("SECRET_KEY", None)
     try:
         subprocess.run(
-            [str(PEIXUN), "demo", "--cadres", str(max(args.cadres + 50, 400))],
+            [str(PEIXUN), "demo", "--cadres", str(max(args.cadres * 3, 1000))],
             env=env,
             cwd=PROJECT,
             check=True,
