@@ -16,11 +16,16 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app import (
+    api,
+    api_tokens,
     attempts,
+    attendance,
     audit,
     auth,
+    certificates,
     course_upload,
     demo,
+    enrollment,
     errors,
     home,
     lessons,
@@ -29,7 +34,9 @@ from app import (
     people_import,
     quiz_admin,
     quizzes,
+    reports,
     search,
+    trainings,
     units,
 )
 from app.banks import import_pages as bank_import_pages
@@ -108,7 +115,9 @@ def create_app() -> Litestar:
     session_auth = SessionAuth(
         retrieve_user_handler=auth.retrieve_user,
         session_backend_config=session_config(secure=settings.https),
-        exclude=["^/static/", "^/favicon.ico"],
+        # The JSON API authenticates by bearer token, never by the session cookie.
+        # Anyone may verify a certificate by its code (/verify/…), signed in or not.
+        exclude=["^/static/", "^/favicon.ico", "^/api/", "^/verify/"],
     )
     return Litestar(
         route_handlers=[
@@ -125,20 +134,34 @@ def create_app() -> Litestar:
             quiz_admin.router,
             attempts.router,
             mistakes.router,
+            *trainings.route_handlers,
+            *enrollment.route_handlers,
+            attendance.router,
+            attendance.checkin_router,
+            certificates.router,
             bank_pages.router,
             bank_import_pages.router,
+            reports.router,
+            api_tokens.router,
+            api.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         template_config=template_config,
         on_app_init=[session_auth.on_app_init],
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.https),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.https,
+            # The read-only JSON API carries no cookies: no CSRF cookie, no token to check.
+            exclude=["^/api/"],
+        ),
         stores={"sessions": DatabaseStore()},
         lifespan=[database_lifespan, site_flags, attempts.sweep_lifespan],
         guards=[own_password_chosen],
-        exception_handlers=errors.exception_handlers,
+        exception_handlers=api.json_under_api(errors.exception_handlers),
         response_headers=SECURITY_HEADERS,
         request_max_body_size=12 * 1024 * 1024,
-        # No JSON API yet: the HTML pages need no published schema.
-        openapi_config=None,
+        # The schema documents the JSON API only (its router opts back in); not the HTML pages.
+        openapi_config=api.openapi_config(),
+        include_in_schema=False,
         debug=settings.debug,
     )

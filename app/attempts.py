@@ -186,9 +186,12 @@ async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:
         }
     ).where(Attempt.id == attempt_id)
     by_position = {item.position: item for item in items}
+    marks: dict[tuple[bool, float], list[int]] = {}
     for result in grade.items:
-        await Answer.update({Answer.correct: result.correct, Answer.awarded: result.awarded}).where(
-            Answer.attempt == attempt_id, Answer.position == result.position
+        marks.setdefault((result.correct, result.awarded), []).append(result.position)
+    for (correct, awarded), positions in marks.items():  # a few queries, not one per answer
+        await Answer.update({Answer.correct: correct, Answer.awarded: awarded}).where(
+            Answer.attempt == attempt_id, Answer.position.is_in(positions)
         )
     wrong = [by_position[r.position].version_id for r in grade.items if not r.correct]
     await _note_mistakes(attempt["account"], attempt_id, wrong, now)
@@ -201,30 +204,37 @@ async def _note_mistakes(account_id: int, attempt_id: int, versions: list[int], 
     rows = await QuestionVersion.select(QuestionVersion.id, QuestionVersion.question).where(
         QuestionVersion.id.is_in(versions)
     )
-    for row in rows:
-        updated = (
-            await Mistake.update(
-                {
-                    Mistake.wrong_count: Mistake.wrong_count + 1,
-                    Mistake.question_version: row["id"],
-                    Mistake.attempt: attempt_id,
-                    Mistake.last_wrong_at: now,
-                    Mistake.mastered_at: None,
-                }
+    version_of = {row["question"]: row["id"] for row in rows}
+    known = await Mistake.select(Mistake.id, Mistake.question).where(
+        Mistake.account == account_id, Mistake.question.is_in(list(version_of))
+    )
+    if known:
+        await Mistake.update(
+            {
+                Mistake.wrong_count: Mistake.wrong_count + 1,
+                Mistake.attempt: attempt_id,
+                Mistake.last_wrong_at: now,
+                Mistake.mastered_at: None,
+            }
+        ).where(Mistake.id.is_in([row["id"] for row in known]))
+        for row in known:  # the version got wrong this time
+            await Mistake.update({Mistake.question_version: version_of[row["question"]]}).where(
+                Mistake.id == row["id"]
             )
-            .where(Mistake.account == account_id, Mistake.question == row["question"])
-            .returning(Mistake.id)
-        )
-        if not updated:
-            await Mistake.insert(
+    new = set(version_of) - {row["question"] for row in known}
+    if new:
+        await Mistake.insert(
+            *(
                 Mistake(
                     account=account_id,
-                    question=row["question"],
-                    question_version=row["id"],
+                    question=question,
+                    question_version=version_of[question],
                     attempt=attempt_id,
                     last_wrong_at=now,
                 )
+                for question in sorted(new)
             )
+        )
 
 
 async def finish_attempt(attempt_id: int, by: str, now: datetime) -> bool:

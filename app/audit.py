@@ -37,6 +37,13 @@ ACTIONS = {
     "quiz.update": "修改测验",
     "quiz.deactivate": "停用测验",
     "quiz.activate": "启用测验",
+    "session.create": "新增面授课程",
+    "session.delete": "删除面授课程",
+    "attendance.mark": "标记出席",
+    "attendance.unmark": "取消出席",
+    "checkin.failed": "签到码错误",
+    "api_token.create": "新建接口令牌",
+    "api_token.revoke": "撤销接口令牌",
 }
 
 

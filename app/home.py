@@ -8,6 +8,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from app.auth import safe_next
+from app.enrollment import cadre_trainings
 from app.guards import scope_path
 from app.lessons import course_progress
 from app.tables import ROLES, Unit, User
@@ -37,6 +38,7 @@ async def home(request: Request) -> Template:
             "read": sum(m.read for m in progress),
             "lessons": sum(m.lessons for m in progress),
         }
+        context["trainings"] = await cadre_trainings(user)
     return Template(f"home/{user.role}.html", context=context)
 
 

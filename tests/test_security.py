@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar.routes import HTTPRoute
@@ -11,10 +12,16 @@ from app.asgi import create_app
 from app.tables import (
     ROLES,
     Attempt,
+    Attendance,
     Bank,
+    Batch,
+    ClassSession,
+    Completion,
+    Enrollment,
     Mistake,
     QuestionVersion,
     Quiz,
+    Training,
     Upload,
 )
 from app.tables import Question as QuestionRow
@@ -47,7 +54,10 @@ ROLE_GUARDED = [
     if roles
 ]
 # Routes that take an object id (course pages take slugs of content everyone may read).
-WITH_IDS = [(path, method) for path, method, _ in ROUTES if ":int}" in path]
+# The JSON API answers bearer tokens, not sessions: tests/test_api.py sweeps its ids.
+WITH_IDS = [
+    (path, method) for path, method, _ in ROUTES if ":int}" in path and not path.startswith("/api/")
+]
 SLUGS = {
     "module_slug": "ceshi",
     "lesson_slug": "一",
@@ -56,6 +66,13 @@ SLUGS = {
     "quiz_slug": "ceshi-quiz",
     "attempt_id": 1,
     "mistake_id": 1,
+    "training_id": 1,
+    "batch_id": 1,
+    "enrollment_id": 1,
+    "token_id": 1,
+    "session_id": 1,
+    "completion_id": 1,
+    "code": "ABCDEFGHJK",
 }
 ACCOUNTS = {
     "cadre": "13800000001",
@@ -124,12 +141,21 @@ async def test_ids_from_another_unit_give_403_or_404_and_no_data(
     )
     await upload.save()
     attempt_id, mistake_id = await _other_cadres_attempt(people["other_cadre"].id)
+    training_id, batch_id, enrollment_id = await _other_units_training(tree, people)
+    session_id, completion_id = await _other_cadres_completion(
+        training_id, batch_id, enrollment_id, people["other_cadre"].id
+    )
     foreign = {
         "unit_id": [tree["zhongzhan_g"].id, tree["city"].id],
         "person_id": [people["other_cadre"].id, people["admin"].id],
         "upload_id": [upload.id],
         "attempt_id": [attempt_id],
         "mistake_id": [mistake_id],
+        "training_id": [training_id],
+        "batch_id": [batch_id],
+        "enrollment_id": [enrollment_id],
+        "session_id": [session_id],
+        "completion_id": [completion_id],
     }
     for account in ("jf-admin", "13800000001"):
         await login(client, account)
@@ -158,6 +184,42 @@ async def _other_cadres_attempt(cadre_id: int) -> tuple[int, int]:
     return attempt.id, mistake.id
 
 
+async def _other_units_training(tree, people) -> tuple[int, int, int]:
+    """A training of 中站区, with a batch open only to it and its cadre enrolled."""
+    training = Training(title="中站区专题培训", kind="rotation", unit=tree["zhongzhan"].id)
+    await training.save()
+    batch = Batch(training=training.id, name="第一期", open_unit=tree["zhongzhan"].id)
+    await batch.save()
+    enrollment = Enrollment(
+        training=training.id,
+        batch=batch.id,
+        account=people["other_cadre"].id,
+        unit=tree["zhongzhan_g"].id,
+    )
+    await enrollment.save()
+    return training.id, batch.id, enrollment.id
+
+
+async def _other_cadres_completion(
+    training_id: int, batch_id: int, enrollment_id: int, cadre_id: int
+) -> tuple[int, int]:
+    """A class session of that batch, attended by its cadre, and the cadre's completion."""
+    session = ClassSession(
+        batch=batch_id,
+        starts_at=datetime.now(UTC),
+        topic="中站区的课",
+        checkin_code="654321",
+        code_expires_at=datetime.now(UTC) + timedelta(minutes=15),
+    )
+    await session.save()
+    await Attendance(session=session.id, account=cadre_id, method="code").save()
+    completion = Completion(
+        training=training_id, account=cadre_id, enrollment=enrollment_id, code="ZHONGZHAN1"
+    )
+    await completion.save()
+    return session.id, completion.id
+
+
 async def _try_foreign_ids(client, tree, path, method, foreign) -> None:
     for n in range(2):
         ids = {name: values[min(n, len(values) - 1)] for name, values in foreign.items()}
@@ -165,5 +227,6 @@ async def _try_foreign_ids(client, tree, path, method, foreign) -> None:
         data = {"name": "改名", "active": "0", "parent": str(tree["jiefang"].id)}
         response = await (client.get(url) if method == "GET" else post_form(client, url, data))
         assert response.status_code in (403, 404), f"{method} {url}: {response.status_code}"
-        for secret in ("周学员", "王市总", "中站区第一中学工会", "中站区名单", "中站区的题"):
+        secrets = ("周学员", "王市总", "中站区第一中学工会", "中站区名单", "中站区的题")
+        for secret in (*secrets, "中站区的课", "654321", "ZHONGZHAN1"):
             assert secret not in response.text

@@ -1,0 +1,14 @@
+"""Reports: the dashboard and, per training, the completion summary (汇总表), the roster
+(花名册) and the list of cadres to remind (催学名单), as pages to print, .xlsx and .csv.
+
+- `strokes`: ordering names by 姓氏笔画 (Unihan kTotalStrokes) or pinyin (pure)
+- `summary`: figures per unit rolled up through the tree, the chart's bars (pure)
+- `rows`: the cells of every row (pure)
+- `queries`: the scoped SQL: aggregates per unit, roster rows a page of units at a time
+- `writers`: streaming .xlsx (xlsxwriter, constant_memory) and .csv (UTF-8 with BOM)
+- `pages`: the handlers
+"""
+
+from app.reports.pages import router
+
+__all__ = ["router"]

@@ -1,0 +1,423 @@
+"""What the reports read from the database: trainings a person may report on, figures per
+unit (one GROUP BY), and roster rows fetched a page of whole units at a time.
+
+Every query is limited to a unit path prefix that lies within the person's scope
+(`scope_path`), through `Enrollment.unit.path LIKE '<path>%'`. Only stored facts are read:
+the progress columns of Enrollment, which app/progress.py keeps up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from piccolo.query.functions.aggregate import Count, Sum
+
+from app.db import DB, SQLITE_BUSY_TIMEOUT_SECONDS, is_sqlite
+from app.guards import scope_path
+from app.reports.rows import RosterRow
+from app.reports.summary import Figures
+from app.tables import TRAINING_KINDS, Batch, Enrollment, Training, Unit, User
+from app.units import path_prefixes, tree_order
+
+_MAX_ID = 2**31 - 1
+# A page of the roster: whole units in tree order, about this many enrollments (a unit with
+# more is a page of its own) and at most this many units (the IN list of the query).
+PAGE_ROWS = 5000
+PAGE_UNITS = 500
+
+UNIT_COLUMNS = (
+    Unit.id,
+    Unit.name,
+    Unit.parent,
+    Unit.path,
+    Unit.depth,
+    Unit.sort_order,
+    Unit.active,
+)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """An id typed in a query string, or None when empty or not a valid id."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit():
+        return None
+    value = int(raw)
+    return value if 0 < value <= _MAX_ID else None
+
+
+def nested(outer: str, inner: str) -> str | None:
+    """The deeper of two unit paths when one lies within the other, else None."""
+    if inner.startswith(outer):
+        return inner
+    if outer.startswith(inner):
+        return outer
+    return None
+
+
+def home_path(user: User) -> str:
+    """The subtree a person's reports start from: their own unit's for unit admins; for
+    federation staff, the top of the tree their unit is in (the city federation)."""
+    scope = scope_path(user)
+    return next(iter(path_prefixes(user.unit.path)), scope) if scope == "/" else scope
+
+
+# ------------------------------------------------------------------------------ trainings
+
+
+def _visible_to(user: User) -> list[Any]:
+    """Trainings organised in the person's subtree or above it (a city-wide training), or with
+    enrollments in the subtree."""
+    scope = scope_path(user)
+    if scope == "/":
+        return []
+    enrolled_here = Enrollment.select(Enrollment.training).where(
+        Enrollment.unit.path.like(scope + "%")
+    )
+    return [
+        Training.unit.path.like(scope + "%")
+        | Training.unit.path.is_in(list(path_prefixes(scope)))
+        | Training.id.is_in(enrolled_here)
+    ]
+
+
+_TRAINING_COLUMNS = (
+    Training.id,
+    Training.title,
+    Training.kind,
+    Training.final_quiz,
+    Training.attendance_share,
+    Training.credit_hours,
+    Training.active,
+    Training.unit.as_alias("unit_id"),
+    Training.unit.name.as_alias("unit_name"),
+    Training.unit.path.as_alias("unit_path"),
+)
+
+
+async def visible_trainings(user: User) -> list[dict[str, Any]]:
+    """The trainings for the filters, newest first."""
+    return await (
+        Training.select(*_TRAINING_COLUMNS)
+        .where(*_visible_to(user))
+        .order_by(Training.active, Training.id, ascending=False)
+    )
+
+
+async def load_training(user: User, training_id: int) -> dict[str, Any]:
+    """The training, if the person may report on it; 404 when unknown, 403 outside the scope."""
+    if not 0 < training_id <= _MAX_ID:
+        raise NotFoundException("没有找到这项培训。")
+    row = await (
+        Training.select(*_TRAINING_COLUMNS)
+        .where(Training.id == training_id, *_visible_to(user))
+        .first()
+    )
+    if row is None:
+        if await Training.exists().where(Training.id == training_id):
+            raise PermissionDeniedException("这项培训不在您的管理范围内。")
+        raise NotFoundException("没有找到这项培训。")
+    return row
+
+
+async def batches_of(training_id: int) -> list[dict[str, Any]]:
+    return await (
+        Batch.select(Batch.id, Batch.name, Batch.starts_on, Batch.ends_on)
+        .where(Batch.training == training_id)
+        .order_by(Batch.sort_order, Batch.starts_on, Batch.id)
+    )
+
+
+async def load_batch(training_id: int, raw: str | None) -> dict[str, Any] | None:
+    """The batch chosen with ?batch=, None when none was; 404 when not one of the training."""
+    if not (raw or "").strip():
+        return None
+    batch_id = parse_id(raw)
+    row = None
+    if batch_id is not None:
+        row = await (
+            Batch.select(Batch.id, Batch.name)
+            .where(Batch.id == batch_id, Batch.training == training_id)
+            .first()
+        )
+    if row is None:
+        raise NotFoundException("这项培训没有这个期次。")
+    return row
+
+
+# ------------------------------------------------------------------------------ units
+
+
+async def units_under(path: str) -> list[dict[str, Any]]:
+    """Units of the subtree at `path`, in tree order."""
+    return tree_order(await Unit.select(*UNIT_COLUMNS).where(Unit.path.like(path + "%")))
+
+
+async def unit_at(path: str) -> dict[str, Any] | None:
+    return await Unit.select(*UNIT_COLUMNS).where(Unit.path == path).first()
+
+
+async def units_above(path: str) -> list[dict[str, Any]]:
+    """The unit at `path` and those above it, from the top down."""
+    return await (
+        Unit.select(*UNIT_COLUMNS)
+        .where(Unit.path.is_in(list(path_prefixes(path))))
+        .order_by(Unit.depth)
+    )
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report covers: a subtree, and optionally a training, a batch, a training kind."""
+
+    path: str
+    training_id: int | None = None
+    batch_id: int | None = None
+    kind: str = ""  # TRAINING_KINDS key, or "" for both
+
+    def conditions(self) -> list[Any]:
+        where = [Enrollment.active.eq(True), Enrollment.unit.path.like(self.path + "%")]
+        if self.training_id is not None:
+            where.append(Enrollment.training == self.training_id)
+        if self.batch_id is not None:
+            where.append(Enrollment.batch == self.batch_id)
+        if self.kind in TRAINING_KINDS:
+            where.append(Enrollment.training.kind == self.kind)
+        return where
+
+
+async def unit_figures(filters: Filters) -> dict[int, Figures]:
+    """Unit id → figures of the enrollments in that unit itself, aggregated in SQL."""
+    rows = await (
+        Enrollment.select(
+            Enrollment.unit,
+            Count().as_alias("enrolled"),
+            Count(Enrollment.completed_at).as_alias("completed"),
+            Count(Enrollment.quiz_score).as_alias("scored"),
+            Sum(Enrollment.quiz_score).as_alias("score_sum"),
+            Sum(Enrollment.hours).as_alias("hours"),
+        )
+        .where(*filters.conditions())
+        .group_by(Enrollment.unit)
+    )
+    return {
+        r["unit"]: Figures(
+            enrolled=r["enrolled"],
+            completed=r["completed"],
+            scored=r["scored"],
+            score_sum=float(r["score_sum"] or 0),
+            hours=float(r["hours"] or 0),
+        )
+        for r in rows
+    }
+
+
+# ------------------------------------------------------------------------------ roster rows
+
+# Rows read from the database at a time; the next chunk is read while this one is written.
+CHUNK_ROWS = 5000
+_UNIT = itemgetter(0)  # RosterRow.unit
+_NAME = 2  # RosterRow.name
+
+
+class ByUnit:
+    """Rows that arrive in unit order (and id order within a unit) put into roster order: a
+    unit's rows are sorted by name as soon as the next unit begins, so only one unit waits."""
+
+    def __init__(self, name_key: Callable[[str], Any]) -> None:
+        self.name_key = name_key
+        self.unit: int | None = None
+        self.rows: list[RosterRow] = []
+
+    def _flush(self, out: list[RosterRow]) -> None:
+        key = self.name_key
+        self.rows.sort(key=lambda r: key(r[_NAME]))  # stable: equal names stay in id order
+        out.extend(self.rows)
+        self.rows = []
+
+    def feed(self, rows: Iterable[RosterRow]) -> list[RosterRow]:
+        """The rows of the units that this chunk completed, in roster order."""
+        out: list[RosterRow] = []
+        for unit, group in groupby(rows, key=_UNIT):
+            if unit != self.unit:
+                if self.rows:
+                    self._flush(out)
+                self.unit = unit
+            self.rows.extend(group)
+        return out
+
+    def finish(self) -> list[RosterRow]:
+        out: list[RosterRow] = []
+        if self.rows:
+            self._flush(out)
+        return out
+
+
+# The roster is read with the database driver itself, rows as plain tuples: Piccolo's rows
+# (a dict each, and on SQLite a Python converter for every integer) took 1.5 s for 100,000
+# enrollments, more than the whole .csv may take. One query per roster, ordered by the
+# units' tree order (given as a list of unit → position) and id, read through a cursor.
+# Fetching one unit (or a page of units) at a time instead took 1.4 s on SQLite: a unit's
+# rows lie all over the table, while one ordered query reads it once and sorts in C.
+_COLUMNS = (  # in the order of RosterRow; completed_at in minutes since 1970 (UTC)
+    "e.unit, u.name, a.name, a.position, a.phone, b.name, e.lessons_required,"
+    " e.lessons_read, e.quiz_score, e.quiz_passed, e.sessions_total, e.sessions_attended,"
+    " e.hours, {minute}"
+)
+_SQLITE_MINUTE = "CAST(strftime('%s', e.completed_at) AS INTEGER) / 60"
+_POSTGRES_MINUTE = "CAST(floor(extract(epoch FROM e.completed_at) / 60) AS INTEGER)"
+# SQLite: the positions are a temporary table of the reader's own connection; CROSS JOIN
+# keeps SQLite reading the enrollments first, in one pass, rather than unit by unit.
+_SQLITE_ROSTER = (
+    "SELECT "
+    + _COLUMNS.format(minute=_SQLITE_MINUTE)
+    + " FROM enrollment e CROSS JOIN report_order o CROSS JOIN unit u"
+    " CROSS JOIN account a LEFT JOIN batch b ON b.id = e.batch"
+    " WHERE o.unit = e.unit AND u.id = e.unit AND a.id = e.account"
+    " AND e.active AND u.path LIKE {path} AND e.training = {training}"
+)
+_POSTGRES_ROSTER = (
+    "SELECT " + _COLUMNS.format(minute=_POSTGRES_MINUTE) + " FROM enrollment e"
+    " JOIN unnest({units}::int[], {positions}::int[]) AS o(unit, pos) ON o.unit = e.unit"
+    " JOIN unit u ON u.id = e.unit JOIN account a ON a.id = e.account"
+    " LEFT JOIN batch b ON b.id = e.batch"
+    " WHERE e.active AND u.path LIKE {path} AND e.training = {training}"
+)
+
+
+def roster_query(
+    filters: Filters,
+    unit_ids: Sequence[int],
+    not_completed_only: bool,
+    sqlite: bool,
+) -> tuple[str, list[Any]]:
+    """The roster's SQL and parameters (SQLite's or PostgreSQL's placeholders)."""
+    args: list[Any] = []
+
+    def param(value: Any) -> str:
+        args.append(value)
+        return "?" if sqlite else f"${len(args)}"
+
+    if sqlite:
+        sql = _SQLITE_ROSTER.format(
+            path=param(filters.path + "%"), training=param(filters.training_id)
+        )
+    else:
+        sql = _POSTGRES_ROSTER.format(
+            units=param(list(unit_ids)),
+            positions=param(list(range(len(unit_ids)))),
+            path=param(filters.path + "%"),
+            training=param(filters.training_id),
+        )
+    if filters.batch_id is not None:
+        sql += f" AND e.batch = {param(filters.batch_id)}"
+    if not_completed_only:
+        sql += " AND e.completed_at IS NULL"
+    return sql + " ORDER BY o.pos, e.id", args
+
+
+class _SqliteRows:
+    """The query on a connection of its own (no type converters), read in a worker thread."""
+
+    def __init__(self, sql: str, args: list[Any], unit_ids: Sequence[int]) -> None:
+        self.sql, self.args, self.unit_ids = sql, args, unit_ids
+        self.connection: sqlite3.Connection | None = None
+        self.cursor: sqlite3.Cursor | None = None
+
+    def _fetch(self) -> list[tuple]:
+        if self.cursor is None:
+            self.connection = sqlite3.connect(
+                DB.path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, check_same_thread=False
+            )
+            self.connection.execute(
+                "CREATE TEMP TABLE report_order (unit INTEGER PRIMARY KEY, pos INTEGER)"
+            )
+            self.connection.executemany(
+                "INSERT INTO report_order VALUES (?, ?)",
+                [(unit, n) for n, unit in enumerate(self.unit_ids)],
+            )
+            self.cursor = self.connection.execute(self.sql, self.args)
+        return self.cursor.fetchmany(CHUNK_ROWS)
+
+    def fetch(self) -> asyncio.Future:
+        return asyncio.get_running_loop().run_in_executor(None, self._fetch)
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+class _PostgresRows:
+    """The query through a server-side cursor, on a connection of the pool (or a new one
+    when no pool runs, as in tests)."""
+
+    def __init__(self, sql: str, args: list[Any]) -> None:
+        self.sql, self.args = sql, args
+        self.connection: Any = None
+        self.transaction: Any = None
+        self.cursor: Any = None
+
+    async def _fetch(self) -> list[tuple]:
+        if self.cursor is None:
+            pool = DB.pool
+            self.connection = await (pool.acquire() if pool else DB.get_new_connection())
+            self.transaction = self.connection.transaction(readonly=True)
+            await self.transaction.start()
+            self.cursor = await self.connection.cursor(self.sql, *self.args)
+        return await self.cursor.fetch(CHUNK_ROWS)
+
+    def fetch(self) -> asyncio.Future:
+        return asyncio.ensure_future(self._fetch())
+
+    async def close(self) -> None:
+        if self.connection is None:
+            return
+        try:
+            if self.transaction is not None:
+                await self.transaction.rollback()
+        finally:
+            if DB.pool:
+                await DB.pool.release(self.connection)
+            else:
+                await self.connection.close()
+
+
+async def roster_pages(
+    filters: Filters,
+    units: Sequence[Mapping[str, Any]],
+    name_key: Callable[[str], Any],
+    *,
+    not_completed_only: bool = False,
+) -> AsyncIterator[list[RosterRow]]:
+    """The roster's rows in order — units in tree order, names by `name_key` within a unit —
+    a chunk at a time. Memory holds a chunk and one unit, whatever the size of the roster;
+    the next chunk is read from the database while this one is written out."""
+    unit_ids = [u["id"] for u in units]
+    sqlite = is_sqlite()
+    sql, args = roster_query(filters, unit_ids, not_completed_only, sqlite)
+    source = _SqliteRows(sql, args, unit_ids) if sqlite else _PostgresRows(sql, args)
+    order = ByUnit(name_key)
+    pending = source.fetch()
+    try:
+        while chunk := await pending:
+            pending = source.fetch()
+            if rows := order.feed(chunk):
+                yield rows
+        pending = None
+        if rows := order.finish():
+            yield rows
+    finally:
+        if pending is not None:
+            with contextlib.suppress(Exception):
+                await pending  # the connection is free only once its last read is done
+        await source.close()

@@ -1,0 +1,201 @@
+"""The cells of each roster row (pure): the summary, the detail (花名册) and 催学名单.
+
+Cells are plain values: text, numbers, or None for "nothing to show"; each writer turns them
+into what its format shows (a blank cell in Excel, "" in CSV, "—" on the page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from typing import NamedTuple
+
+from app.completion import lacks_text
+from app.reports.summary import SummaryRow
+from app.tables import TRAINING_KINDS
+
+SUMMARY_HEADERS = ("单位", "应训人数", "已完成", "未完成", "完成率", "平均成绩", "参训学时")
+DETAIL_HEADERS = (
+    "序号",
+    "单位",
+    "姓名",
+    "职务",
+    "培训类别",
+    "期次",
+    "学习进度",
+    "测验成绩",
+    "是否合格",
+    "完成时间",
+    "学时",
+    "签到次数",
+)
+REMINDER_HEADERS = ("序号", "单位", "姓名", "职务", "手机号", "期次", "学习进度", "尚需完成")
+
+NOT_COMPLETED = "未完成"
+ALL_MET = "各项要求均已达到，完成状态待系统更新"
+
+Cell = str | int | float | None
+
+
+class RosterRow(NamedTuple):
+    """One enrollment as the roster reads it: its stored progress, names joined in. The
+    database gives plain tuples in this order (a NamedTuple each would cost a tenth of a
+    second per 100,000), so the functions below unpack rows by position."""
+
+    unit: int
+    unit_name: str
+    name: str
+    position: str
+    phone: str
+    batch_name: str | None
+    lessons_required: int
+    lessons_read: int
+    quiz_score: float | None
+    quiz_passed: bool  # 0/1 on SQLite
+    sessions_total: int
+    sessions_attended: int
+    hours: float
+    completed_minute: int | None  # completed_at in whole minutes since 1970 (UTC)
+
+
+@dataclass(frozen=True)
+class TrainingFacts:
+    """What the rows need to know of the training itself."""
+
+    title: str
+    kind: str  # "special" or "rotation"
+    has_quiz: bool
+    attendance_share: float = 0.8
+
+    @property
+    def kind_name(self) -> str:
+        return TRAINING_KINDS.get(self.kind, self.kind)
+
+
+def _round(value: float | None, digits: int) -> float | int | None:
+    """A number as short as it can be: 12.0 → 12, 86.666 → 86.7."""
+    if value is None:
+        return None
+    value = round(float(value), digits)
+    return int(value) if value == int(value) else value
+
+
+def summary_cells(row: SummaryRow) -> tuple[Cell, ...]:
+    """单位、应训人数、已完成、未完成、完成率 (0–1)、平均成绩、参训学时."""
+    f = row.figures
+    return (
+        row.name,
+        f.enrolled,
+        f.completed,
+        f.not_completed,
+        None if f.rate is None else round(f.rate, 4),
+        _round(f.average_score, 1),
+        _round(f.hours, 2),
+    )
+
+
+def lessons_text(read: int, required: int) -> str | None:
+    return f"{read}/{required}" if required else None
+
+
+def passed_text(training: TrainingFacts, score: float | None, passed: bool) -> str | None:
+    if not training.has_quiz:
+        return None
+    if passed:
+        return "合格"
+    return "未参加" if score is None else "不合格"
+
+
+@lru_cache(maxsize=65536)
+def local_minute(minute: int, tz: tzinfo) -> str:
+    """ "2026-11-20 14:30": a time given in whole minutes since 1970 (UTC), in the time zone.
+    The database gives minutes (the same on both engines), so each is converted once."""
+    return datetime.fromtimestamp(minute * 60, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def detail_maker(training: TrainingFacts, tz: tzinfo) -> Callable[[int, Sequence], tuple]:
+    """A function that makes one line of the 花名册 from an enrollment's stored progress
+    columns (and its cadre's name and position, its unit's and batch's names). Written for
+    speed, as it runs once for each cadre of a city-wide roster."""
+    kind_name = training.kind_name
+    has_quiz = training.has_quiz
+
+    def cells(number: int, row: Sequence) -> tuple[Cell, ...]:
+        (_, unit, name, position, _, batch, required, read, score, passed, sessions, attended,
+         hours, minute) = row  # fmt: skip
+        if score is not None:
+            score = round(float(score), 1)
+            if score.is_integer():
+                score = int(score)
+        hours = round(float(hours), 2)
+        return (
+            number,
+            unit,
+            name,
+            position or None,
+            kind_name,
+            batch,
+            f"{read}/{required}" if required else None,
+            score,
+            (("合格" if passed else "未参加" if score is None else "不合格") if has_quiz else None),
+            NOT_COMPLETED if minute is None else local_minute(minute, tz),
+            int(hours) if hours.is_integer() else hours,
+            f"{attended}/{sessions}" if sessions else None,
+        )
+
+    return cells
+
+
+def detail_cells(
+    number: int, row: Sequence, training: TrainingFacts, tz: tzinfo
+) -> tuple[Cell, ...]:
+    """One line of the 花名册 (see detail_maker)."""
+    return detail_maker(training, tz)(number, row)
+
+
+def still_lacks(row: Sequence, training: TrainingFacts) -> str:
+    """What one cadre still lacks, from the stored columns and the training's rule, e.g.
+    “还有 3 篇课文未学完；结业测验未通过；签到 2/5 次，需至少 4 次”."""
+    r = RosterRow._make(row)
+    lacks = lacks_text(
+        kind=training.kind,
+        lessons_required=r.lessons_required,
+        lessons_read=r.lessons_read,
+        has_quiz=training.has_quiz,
+        quiz_passed=bool(r.quiz_passed),
+        quiz_score=r.quiz_score,
+        sessions_total=r.sessions_total,
+        sessions_attended=r.sessions_attended,
+        attendance_share=training.attendance_share,
+    )
+    return "；".join(lacks) or ALL_MET
+
+
+def reminder_cells(number: int, row: Sequence, training: TrainingFacts) -> tuple[Cell, ...]:
+    """One line of the 催学名单: who, how to reach them, and what they still lack."""
+    r = RosterRow._make(row)
+    return (
+        number,
+        r.unit_name,
+        r.name,
+        r.position or None,
+        r.phone or None,
+        r.batch_name,
+        lessons_text(r.lessons_read, r.lessons_required),
+        still_lacks(r, training),
+    )
+
+
+def text_cell(value: Cell, empty: str = "") -> str:
+    """A cell as text, for CSV ("" for nothing) and the page ("—")."""
+    if value is None:
+        return empty
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def rate_text(value: Cell, empty: str = "") -> str:
+    return empty if value is None else f"{float(value) * 100:.1f}%"
