@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -159,6 +160,7 @@ async def save_responses(
                 values=[Answer.response, Answer.choice, Answer.saved_at],
             )
     if late:
+        await _refresh(attempt["account"])
         raise AttemptClosed("作答时间已到，已按之前保存的答案自动交卷，这次的答案没有保存。")
 
 
@@ -193,8 +195,11 @@ async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:
         await Answer.update({Answer.correct: correct, Answer.awarded: awarded}).where(
             Answer.attempt == attempt_id, Answer.position.is_in(positions)
         )
-    wrong = [by_position[r.position].version_id for r in grade.items if not r.correct]
-    await _note_mistakes(attempt["account"], attempt_id, wrong, now)
+    # The 错题本 shows answers and 解析: it collects mistakes only of papers whose review
+    # shows them too, so a score-only quiz gives nothing away through it.
+    if review_shown(attempt, now):
+        wrong = [by_position[r.position].version_id for r in grade.items if not r.correct]
+        await _note_mistakes(attempt["account"], attempt_id, wrong, now)
     return grade
 
 
@@ -234,7 +239,7 @@ async def _note_mistakes(account_id: int, attempt_id: int, versions: list[int], 
                 )
                 for question in sorted(new)
             )
-        )
+        ).on_conflict(action="DO NOTHING")  # a finish running at the same time noted it
 
 
 async def finish_attempt(attempt_id: int, by: str, now: datetime) -> bool:
@@ -245,8 +250,17 @@ async def finish_attempt(attempt_id: int, by: str, now: datetime) -> bool:
             return False
         await _finish_locked(attempt_id, by, now)
     row = await Attempt.select(Attempt.account).where(Attempt.id == attempt_id).first()
-    await refresh_account(row["account"])  # a passed final quiz may complete a training
+    await _refresh(row["account"])  # a passed final quiz may complete a training
     return True
+
+
+async def _refresh(account_id: int) -> None:
+    """Recompute the cadre's training progress; a failure here must not turn a finished
+    attempt into an error page (the next lesson read or attempt recomputes it again)."""
+    try:
+        await refresh_account(account_id)
+    except Exception:
+        logger.exception("更新培训进度失败：账号 %s", account_id)
 
 
 async def finish_if_expired(attempt_id: int, now: datetime) -> bool:
@@ -270,7 +284,10 @@ async def sweep_expired(now: datetime | None = None) -> int:
     )
     finished = 0
     for row in rows:
-        finished += await finish_attempt(row["id"], "sweep", now)
+        try:
+            finished += await finish_attempt(row["id"], "sweep", now)
+        except Exception:  # one attempt's trouble must not keep the others open
+            logger.exception("结束超时答题失败：%s", row["id"])
     return finished
 
 
@@ -304,18 +321,35 @@ def responses_from_form(
     page is taken as answered as the form shows it (an empty field clears it)."""
     responses: dict[int, tuple[str, ...]] = {}
     for name in form:
-        if not name.startswith("q") or not name[1:].isdecimal():
+        if not name.startswith("q"):
             continue
+        if not _POSITION.fullmatch(name[1:]) or int(name[1:]) not in items:
+            raise ResponseError(f"第 {name[1:][:6]} 题不在这份试卷上，答案没有保存。")
         position = int(name[1:])
-        if position not in items:
-            raise ResponseError(f"第 {position} 题不在这份试卷上，答案没有保存。")
         responses[position] = clean_response(items[position], form.getall(name))
     if whole_form:
-        shown = [int(p) for p in form.get("positions", "").split(",") if p.isdecimal()]
+        shown = [int(p) for p in form.get("positions", "").split(",") if _POSITION.fullmatch(p)]
         for position in shown:
             if position in items and position not in responses:
                 responses[position] = ()
+        # Only what changed on this page is written: an answer saved meanwhile from another
+        # device is not overwritten by this page's older copy of it.
+        for position in list(responses):
+            if _shown_then(form.get(f"was{position}")) == list(responses[position]):
+                del responses[position]
     return responses
+
+
+_POSITION = re.compile(r"[0-9]{1,4}")
+
+
+def _shown_then(value: str | None) -> list[str] | None:
+    """The saved answer a page was drawn with (its `was` field, JSON), if it sent one."""
+    try:
+        shown = json.loads(value) if value else None
+    except ValueError:
+        return None
+    return shown if isinstance(shown, list) else None
 
 
 def _wants_json(request: Request) -> bool:
@@ -400,9 +434,12 @@ async def attempt_submit(request: Request, attempt_id: FromPath[int]) -> Templat
     form = await request.form()
     if attempt["status"] != IN_PROGRESS:
         return Redirect(result_url)
-    if form.get("positions"):  # the whole form came along (a browser without JavaScript)
+    # Answers sent along (the whole form without JavaScript, or those still pending in the
+    # page) are saved first.
+    if any(name.startswith("q") for name in form) or form.get("positions"):
         try:
-            responses = responses_from_form({i.position: i for i in items}, form, whole_form=True)
+            whole = bool(form.get("positions"))
+            responses = responses_from_form({i.position: i for i in items}, form, whole_form=whole)
             await save_responses(attempt, responses, now)
         except AttemptClosed:
             return Redirect(result_url)
@@ -415,6 +452,8 @@ async def attempt_submit(request: Request, attempt_id: FromPath[int]) -> Templat
             return Template(
                 "quizzes/confirm_submit.html", context={"attempt": attempt, "missing": missing}
             )
+    if await finish_if_expired(attempt["id"], now):
+        return Redirect(result_url)  # time was up: finished with the saved answers
     if not await finish_attempt(attempt["id"], "cadre", now):
         return Redirect(result_url)  # finished already: the first result stands
     flash(request, "已交卷。", "success")
@@ -444,7 +483,8 @@ def review_shown(attempt: Mapping[str, Any], now: datetime) -> bool:
     if policy == "score_only":
         return False
     if policy == "after_close":
-        return attempt["closes_at"] is not None and now >= attempt["closes_at"]
+        # Answers may still arrive in the grace after the close: not shown before it ends.
+        return attempt["closes_at"] is not None and now >= attempt["closes_at"] + GRACE
     return True
 
 

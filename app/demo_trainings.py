@@ -85,7 +85,12 @@ async def load_demo_trainings(seed: int = 93) -> str:
     final = await Quiz.select().where(Quiz.slug == "final-exam").first()
     if city is None or final is None:
         return "没有单位或结业测验，未写入演示培训。"
-    modules = [m["id"] for m in await Module.select(Module.id).where(Module.active.eq(True))]
+    modules = [
+        m["id"]
+        for m in await Module.select(Module.id)
+        .where(Module.active.eq(True))
+        .order_by(Module.sort_order)
+    ]
     lessons = {
         m: [r["id"] for r in await Lesson.select(Lesson.id).where(Lesson.module == m)]
         for m in modules
@@ -156,6 +161,8 @@ async def load_demo_trainings(seed: int = 93) -> str:
         await _read(shuffled[:third], everything, now - timedelta(days=3))
         for account in shuffled[third : 2 * third]:
             await _read([account], rng.sample(everything, rng.randint(1, len(everything) - 1)), now)
+        if demo:  # the demo cadre has read the first module, whose quiz they passed
+            await _read([demo["id"]], lessons[modules[0]], now - timedelta(days=2))
         taking = shuffled[:QUIZ_TAKERS]
         in_rotation = [a for a in rotation_cadres if a not in shuffled[:third]]
         await _read(in_rotation, [x for m in rotation_modules for x in lessons[m]], now)

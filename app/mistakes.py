@@ -110,6 +110,12 @@ async def practice_pool(user: User, source: str) -> list[PoolQuestion]:
 async def practice_start(request: Request, data: FormBody) -> Redirect:
     user: User = request.user
     source = (data.get("source") or "mistakes")[:100]
+    if await Attempt.exists().where(
+        Attempt.account == user.id, Attempt.status == "in_progress", Attempt.practice.eq(False)
+    ):
+        # Practice shows answers: not while a quiz is being answered.
+        flash(request, "您有一个测验还没有交卷，交卷后才能练习。", "info")
+        return Redirect(request.app.route_reverse("mistakes"))
     pool = await practice_pool(user, source)
     if not pool:
         flash(request, "没有可以练习的题目。", "info")

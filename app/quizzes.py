@@ -250,7 +250,7 @@ async def start_attempt(quiz: dict[str, Any], user: User) -> int:
         )
     except DrawError as error:
         raise QuizRefused(f"题库中的题目不够，暂时无法开始：{error}") from None
-    deadline = None
+    deadline = quiz["closes_at"]  # an untimed attempt still ends when the quiz closes
     if quiz["time_limit_minutes"]:
         deadline = now + timedelta(minutes=quiz["time_limit_minutes"])
         if quiz["closes_at"]:

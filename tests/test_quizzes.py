@@ -369,3 +369,59 @@ async def test_editing_a_question_afterwards_changes_no_past_score_or_review(cad
     after = (await cadre_client.get(f"/attempts/{attempt_id}/result")).text
     assert "改过的解析" not in after
     assert after.count("✔ 答对了") == before.count("✔ 答对了") == 10
+
+
+async def test_an_older_page_does_not_clear_an_answer_saved_from_another_device(cadre_client):
+    attempt_id = await start(cadre_client)
+    old_page = (await cadre_client.get(f"/attempts/{attempt_id}")).text
+    items = await paper(attempt_id)
+    first, second = items[0], items[1]
+    # On the phone: the first question is answered and saved.
+    await save(cadre_client, attempt_id, fields(first, correct_response(first)), headers=FETCH)
+    # The old page (drawn before that) is sent whole, with only the second question answered.
+    pairs = [("positions", ",".join(str(i.position) for i in items))]
+    pairs += [(f"was{i.position}", "[]") for i in items]
+    pairs += fields(second, correct_response(second))
+    assert 'name="was1" value="[]"' in old_page
+    await save(cadre_client, attempt_id, pairs)
+    stored = {
+        row["position"]: json.loads(row["response"])
+        for row in await Answer.select(Answer.position, Answer.response)
+    }
+    assert stored[first.position] == list(correct_response(first))
+    assert stored[second.position] == list(correct_response(second))
+
+
+async def test_submitting_after_the_grace_is_recorded_as_time_up(cadre_client):
+    attempt_id = await start(cadre_client)
+    await Attempt.update({Attempt.deadline_at: datetime.now(UTC) - timedelta(minutes=30)}).where(
+        Attempt.id == attempt_id
+    )
+    await post_form(cadre_client, f"/attempts/{attempt_id}/submit", {"confirm": "1"})
+    row = await Attempt.select().where(Attempt.id == attempt_id).first()
+    assert row["status"] == "expired" and row["finished_by"] == "deadline"
+
+
+async def test_a_score_only_quiz_gives_nothing_away_through_the_mistake_book(cadre_client):
+    await Quiz.update({Quiz.review: "score_only"}).where(Quiz.slug == QUIZ)
+    attempt_id = await start(cadre_client)
+    await answer_all(cadre_client, attempt_id, right=False)
+    await post_form(cadre_client, f"/attempts/{attempt_id}/submit", {"confirm": "1"})
+    assert await Mistake.count() == 0
+
+
+async def test_no_practice_while_a_quiz_is_being_answered(cadre_client):
+    await start(cadre_client)
+    refused = await post_form(cadre_client, "/practice", {"source": "xuexi-daodu"})
+    assert refused.headers["location"] == "/mistakes"
+    assert await Attempt.count().where(Attempt.practice.eq(True)) == 0
+    assert "交卷后才能练习" in (await cadre_client.get("/mistakes")).text
+
+
+async def test_strange_field_names_are_refused_without_an_error_page(cadre_client):
+    attempt_id = await start(cadre_client)
+    for name in ("q" + "9" * 5000, "q0", "q１", "q-1"):
+        response = await save(cadre_client, attempt_id, [(name, "A")], headers=FETCH)
+        assert response.status_code == 400, name
+        assert "不在这份试卷上" in response.json()["message"]
+    assert await Answer.count() == 0

@@ -77,9 +77,14 @@
     });
     show("正在保存…", "saving");
     fetch(saveUrl, {
-      method: "POST", credentials: "same-origin", body: body,
+      method: "POST", credentials: "same-origin", body: body, keepalive: true,
       headers: { "x-requested-with": "fetch", "x-csrftoken": token() }
     }).then(function (response) {
+      var type = response.headers.get("content-type") || "";
+      if (response.redirected || type.indexOf("json") < 0) {
+        // Signed out (the session ended) or the page expired: retrying would not help.
+        return { status: 401, data: { message: "登录已过期，答案还在本页上：请在新窗口重新登录后回到这里，答案会自动重新提交" } };
+      }
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     }).then(function (result) {
       sending = false;
@@ -95,7 +100,7 @@
         window.location.reload();
       } else {
         show(result.data.message || "保存失败，请检查网络，答案会在恢复后重新提交", "failed");
-        if (result.status >= 500) { retryLater(); }
+        if (result.status >= 500 || result.status === 401) { retryLater(); }
       }
     }).catch(function () {
       sending = false;
@@ -124,9 +129,19 @@
     var match = /^q(\d+)$/.exec(event.target.name || "");
     if (!match || event.target.type !== "text") { return; }
     clearTimeout(timers[match[1]]);
-    timers[match[1]] = setTimeout(function () { changed(match[1]); }, 800);
+    timers[match[1]] = setTimeout(function () { timers[match[1]] = null; changed(match[1]); }, 800);
   });
   window.addEventListener("online", send);
+  // Text typed in the last moment, still waiting for its pause, is sent now.
+  function flushTyping() {
+    Object.keys(timers).forEach(function (position) {
+      if (timers[position]) {
+        clearTimeout(timers[position]);
+        timers[position] = null;
+        changed(position);
+      }
+    });
+  }
 
   // 交卷: list the unanswered questions and ask for confirmation.
   var submitButton = form.querySelector("[data-submit]");
@@ -167,9 +182,19 @@
       countdown.textContent = "剩余 " + Math.floor(remaining / 60) + " 分 " + (remaining % 60) + " 秒";
       countdown.classList.toggle("urgent", remaining <= 60);
       if (remaining <= 0) {
+        // Time is up: answers still on their way count within the server's grace period,
+        // so the page waits for them before it asks the server for the result.
         clearInterval(timer);
+        flushTyping();
         send();
-        setTimeout(function () { window.location.reload(); }, 3000);
+        var waited = 0;
+        var wait = setInterval(function () {
+          waited++;
+          if ((!sending && !Object.keys(pending).length) || waited >= 55) {
+            clearInterval(wait);
+            window.location.reload();
+          }
+        }, 1000);
       }
     };
     var timer = setInterval(tick, 1000);
@@ -182,7 +207,7 @@
     data.append("_csrf_token", token());
     data.append("kind", document.visibilityState === "hidden" ? "leave" : "return");
     if (navigator.sendBeacon) { navigator.sendBeacon(eventUrl, data); }
-    if (document.visibilityState === "hidden") { send(); }
+    if (document.visibilityState === "hidden") { flushTyping(); send(); }
   });
   refreshSheet();
 })();
