@@ -125,9 +125,11 @@ async def recompute(training_id: int, account_ids: Iterable[int] | None = None) 
     lessons = await required_lessons(training_id)
     quiz = None
     if training["final_quiz"]:
-        row = await Quiz.select(Quiz.id, Quiz.counted_attempt).where(
-            Quiz.id == training["final_quiz"]
-        ).first()
+        row = (
+            await Quiz.select(Quiz.id, Quiz.counted_attempt)
+            .where(Quiz.id == training["final_quiz"])
+            .first()
+        )
         quiz = {"id": row["id"], "policy": row["counted_attempt"]} if row else None
     sessions_by_batch: dict[int, dict[int, float]] = defaultdict(dict)
     if training["kind"] == "rotation":

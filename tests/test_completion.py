@@ -55,9 +55,7 @@ def test_a_rotation_also_needs_the_share_of_sessions_attended():
     short = evaluate(facts(kind="rotation", sessions=sessions, attended=frozenset({10, 11, 12})))
     assert short.lacks == ("签到 3/5 次，需至少 4 次",)
     assert short.hours == 9.0  # attended hours count before completion
-    done = evaluate(
-        facts(kind="rotation", sessions=sessions, attended=frozenset({10, 11, 12, 13}))
-    )
+    done = evaluate(facts(kind="rotation", sessions=sessions, attended=frozenset({10, 11, 12, 13})))
     assert done.complete and done.hours == 12.0 + 8.0
     # Attendance of a session of another batch does not count.
     assert evaluate(facts(kind="rotation", sessions={10: 3.0}, attended=frozenset({99}))).lacks

@@ -208,7 +208,7 @@ async def test_the_roster_xlsx_reads_back(client, people, tree, rotation):
     assert ding[10] == 12
     summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
     assert summary[0][0] == f"{TITLE}完成情况汇总表"
-    assert summary[3][:4] == ["解放区总工会", 7, 5, 2]
+    assert summary[3][:4] == ["解放区总工会（小计）", 7, 5, 2]
     assert summary[-1][:4] == ["合计", 7, 5, 2]
     assert not any("中站区" in str(v) for row in summary + rows for v in row)
 
@@ -225,10 +225,10 @@ async def test_the_summary_xlsx_holds_the_summary_sheet(client, people, tree, ro
     names = [r[0] for r in rows[3:]]
     # Tree order: siblings by sort_order (all 0 here), then by name.
     assert names == [
-        "焦作市总工会",
-        "中站区总工会",
+        "焦作市总工会（小计）",
+        "中站区总工会（小计）",
         "中站区第一中学工会",
-        "解放区总工会",
+        "解放区总工会（小计）",
         "解放区总工会（本级）",
         "解放区人民医院工会",
         "合计",
@@ -336,3 +336,17 @@ async def test_a_unit_admin_dashboard_without_a_training(client, people, tree, r
     assert "解放区人民医院工会" in page.text and "中站区" not in page.text
     special = await client.get("/reports", params={"kind": "special"})
     assert "还没有报名人员" in special.text
+
+
+async def test_a_long_roster_page_shows_the_first_rows_and_points_to_the_download(
+    client, people, tree, rotation, monkeypatch
+):
+    from app.reports import pages
+
+    monkeypatch.setattr(pages, "PAGE_LIMIT", 3)
+    await login(client, "admin")
+    page = await client.get(_url(rotation, "roster"))
+    assert "共 9 人；网页上只列出前 3 人" in page.text
+    # Tree order (中站区 before 解放区: same sort_order, then by name), strokes within a unit.
+    assert page.text.index("陈老师") < page.text.index("周学员") < page.text.index("赵主席")
+    assert "丁七" not in page.text

@@ -267,7 +267,7 @@ async def summary_page(
     return Template("reports/summary.html", context=context)
 
 
-async def _write_summary(book: XlsxBook, report: Report, rows: list) -> None:
+def _write_summary(book: XlsxBook, report: Report, rows: list) -> None:
     sheet = book.add_sheet(
         "汇总", report.title("完成情况汇总表"), report.info_line(), SUMMARY_HEADERS, SUMMARY_KINDS
     )
@@ -297,7 +297,7 @@ async def summary_xlsx(
     rows, _, _ = await _summary(report)
     book = XlsxBook()
     try:
-        await _write_summary(book, report, rows)
+        _write_summary(book, report, rows)
     except BaseException:
         book.discard()
         raise
@@ -321,7 +321,7 @@ async def summary_csv(
         yield lines
 
     return _csv_response(
-        csv_stream(SUMMARY_HEADERS, SUMMARY_KINDS, pages()),
+        csv_stream(SUMMARY_HEADERS, pages()),
         report.download_name("完成情况汇总表", "csv"),
     )
 
@@ -399,7 +399,7 @@ async def roster_book(report: Report):
     rows, _, units = await _summary(report)
     book = XlsxBook()
     try:
-        await _write_summary(book, report, rows)
+        _write_summary(book, report, rows)
         sheet = book.add_sheet(
             "明细", report.title("完成情况花名册"), report.info_line(), DETAIL_HEADERS, DETAIL_KINDS
         )
@@ -429,7 +429,7 @@ async def roster_csv_chunks(report: Report) -> AsyncIterator[bytes]:
     """The 花名册 as CSV chunks, streamed as the pages are read."""
     units = await q.units_under(report.filters.path)
     pages = _roster_cells(report, units, _detail_maker(report))
-    return csv_stream(DETAIL_HEADERS, DETAIL_KINDS, pages)
+    return csv_stream(DETAIL_HEADERS, pages)
 
 
 # ------------------------------------------------------------------------------ 催学名单
@@ -504,7 +504,7 @@ async def reminders_csv(
     order: FromQuery[str] = "",
 ) -> Stream:
     report = await prepare(request.user, training_id, unit, batch, order)
-    chunks = csv_stream(REMINDER_HEADERS, REMINDER_KINDS, await _reminder_pages(report))
+    chunks = csv_stream(REMINDER_HEADERS, await _reminder_pages(report))
     return _csv_response(chunks, report.download_name("催学名单", "csv"))
 
 

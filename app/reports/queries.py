@@ -1,9 +1,9 @@
 """What the reports read from the database: trainings a person may report on, figures per
-unit (one GROUP BY), and roster rows fetched a page of whole units at a time.
+unit (one GROUP BY), and the roster's rows, streamed through one ordered query.
 
 Every query is limited to a unit path prefix that lies within the person's scope
-(`scope_path`), through `Enrollment.unit.path LIKE '<path>%'`. Only stored facts are read:
-the progress columns of Enrollment, which app/progress.py keeps up to date.
+(`scope_path`), through `unit.path LIKE '<path>%'`. Only stored facts are read: the
+progress columns of Enrollment, which app/progress.py keeps up to date.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ from app.tables import TRAINING_KINDS, Batch, Enrollment, Training, Unit, User
 from app.units import path_prefixes, tree_order
 
 _MAX_ID = 2**31 - 1
-# A page of the roster: whole units in tree order, about this many enrollments (a unit with
-# more is a page of its own) and at most this many units (the IN list of the query).
-PAGE_ROWS = 5000
-PAGE_UNITS = 500
 
 UNIT_COLUMNS = (
     Unit.id,
@@ -276,12 +272,16 @@ _COLUMNS = (  # in the order of RosterRow; completed_at in minutes since 1970 (U
 )
 _SQLITE_MINUTE = "CAST(strftime('%s', e.completed_at) AS INTEGER) / 60"
 _POSTGRES_MINUTE = "CAST(floor(extract(epoch FROM e.completed_at) / 60) AS INTEGER)"
-# SQLite: the positions are a temporary table of the reader's own connection; CROSS JOIN
-# keeps SQLite reading the enrollments first, in one pass, rather than unit by unit.
+# SQLite: the positions are a temporary table of the reader's own connection. CROSS JOIN
+# keeps SQLite reading the enrollments first, in one pass, rather than unit by unit, and
+# INDEXED BY (the index of Enrollment.training, made by the migrations) in the order they
+# are stored: an index that holds the unit (as one for the figures per unit would) would
+# make it read them unit by unit, all over the table (1.3 s instead of 0.7 s for 100,000).
 _SQLITE_ROSTER = (
     "SELECT "
     + _COLUMNS.format(minute=_SQLITE_MINUTE)
-    + " FROM enrollment e CROSS JOIN report_order o CROSS JOIN unit u"
+    + " FROM enrollment e INDEXED BY enrollment_training"
+    " CROSS JOIN report_order o CROSS JOIN unit u"
     " CROSS JOIN account a LEFT JOIN batch b ON b.id = e.batch"
     " WHERE o.unit = e.unit AND u.id = e.unit AND a.id = e.account"
     " AND e.active AND u.path LIKE {path} AND e.training = {training}"

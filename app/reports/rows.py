@@ -90,7 +90,7 @@ def summary_cells(row: SummaryRow) -> tuple[Cell, ...]:
         f.enrolled,
         f.completed,
         f.not_completed,
-        None if f.rate is None else round(f.rate, 4),
+        f.rate,
         _round(f.average_score, 1),
         _round(f.hours, 2),
     )
@@ -98,14 +98,6 @@ def summary_cells(row: SummaryRow) -> tuple[Cell, ...]:
 
 def lessons_text(read: int, required: int) -> str | None:
     return f"{read}/{required}" if required else None
-
-
-def passed_text(training: TrainingFacts, score: float | None, passed: bool) -> str | None:
-    if not training.has_quiz:
-        return None
-    if passed:
-        return "合格"
-    return "未参加" if score is None else "不合格"
 
 
 @lru_cache(maxsize=65536)

@@ -76,9 +76,10 @@ def split_name(name: str) -> tuple[str, str]:
     return name[:1], name[1:]
 
 
-# Sort keys are plain strings built with str.translate, which maps a whole name in C: a
-# roster of 100,000 names sorts in a tenth of a second. Parts of a key are separated by
-# _END, below every character a part holds, so a shorter part sorts first ("王一" < "王一丁").
+# Sort keys are plain strings built with str.translate, which maps a whole name in C (the
+# keys of 100,000 names take about 0.2 s; tuples built in Python took twice as long). Parts
+# of a key end with _END, below every character a part holds, so a shorter part sorts
+# first ("王一" < "王一丁").
 _END = "\x01"
 _SYLLABLE_WIDTH = 7  # the longest syllable with its tone digit: "zhuang1"
 

@@ -56,8 +56,9 @@ def total(figures: Iterable[Figures]) -> Figures:
     return result
 
 
-# Kinds of rows: a unit without children shown, a unit's subtree (小计, its children follow),
-# the unit's own cadres when it has children (本级), and the grand total (合计).
+# Kinds of rows: a unit without children; a unit's whole subtree ("…（小计）" with its
+# children after it; on the dashboard, a child unit rolled up); a unit's own cadres when it
+# has children ("…（本级）"); and the grand total (合计).
 UNIT, SUBTOTAL, OWN, TOTAL = "unit", "subtotal", "own", "total"
 
 
@@ -65,7 +66,7 @@ UNIT, SUBTOTAL, OWN, TOTAL = "unit", "subtotal", "own", "total"
 class SummaryRow:
     kind: str  # UNIT, SUBTOTAL, OWN or TOTAL
     unit_id: int | None
-    name: str  # as shown: "解放区总工会", "解放区总工会（本级）", "合计"
+    name: str  # as shown: "解放区总工会（小计）", "解放区总工会（本级）", "合计"
     level: int  # depth below the top unit shown
     figures: Figures
     has_children: bool = False
@@ -108,8 +109,9 @@ def summary_rows(
     keep_empty: bool = True,
 ) -> list[SummaryRow]:
     """The 汇总表: units in tree order (siblings by sort_order, then name), each unit with
-    children first as a 小计 row of its subtree, then its 本级 row (its own cadres, when it
-    has any), then its children; a unit without children is one row; a 合计 row ends it.
+    children first as a "…（小计）" row of its subtree, then its "…（本级）" row (its own
+    cadres, when it has any), then its children; a unit without children is one row; a 合计
+    row ends it. The unit and 本级 rows add up to the 合计; the 小计 rows are sums of them.
 
     `units` are dicts with id, parent, name, path, depth, sort_order (and active); `own` maps
     a unit id to the figures of the cadres enrolled in that unit itself.
@@ -125,7 +127,12 @@ def summary_rows(
         if unit["id"] in parents:
             rows.append(
                 SummaryRow(
-                    SUBTOTAL, unit["id"], unit["name"], level, sums.get(unit["path"], NOTHING), True
+                    SUBTOTAL,
+                    unit["id"],
+                    f"{unit['name']}（小计）",
+                    level,
+                    sums.get(unit["path"], NOTHING),
+                    True,
                 )
             )
             mine = own.get(unit["id"], NOTHING)

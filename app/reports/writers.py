@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -30,7 +30,7 @@ _READ_CHUNK = 256 * 1024
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A field that starts so, at the start of a line or after a comma (quoted or not).
 # (A field holding a line break is quoted; an empty last field is followed by "\r\n".)
-_FORMULA_MARKS = ("=", "+", "@", "\t", ",-", "\n-", '"-')
+_FORMULA_MARKS = ("=", "+", "@", "\t", ",-", "\n-", '"-', '"\r')
 _FORMULA_FIELD = re.compile(r'(?:^|,)(?:"[=+\-@\t\r]|[=+\-@\t])', re.MULTILINE)
 # Text in XML: markup characters escaped, control characters (not allowed in XML) dropped.
 _XML_TEXT = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"} | {
@@ -42,6 +42,7 @@ _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
 # text that may be long and wraps.
 TEXT, INTEGER, NUMBER, RATE, LONG_TEXT = "text", "integer", "number", "rate", "long"
 _MIN_WIDTH, _MAX_WIDTH, _LONG_WIDTH = 6, 40, 60
+_XML_BATCH = 500  # rows of XML put together before they are written
 
 
 def safe_text(value: str) -> str:
@@ -63,15 +64,16 @@ def filename(*parts: str, suffix: str) -> str:
 # ------------------------------------------------------------------------------ CSV
 
 
-def csv_text(rows: Iterable[Sequence[Cell]]) -> str:
+def csv_text(rows: Sequence[Sequence[Cell]]) -> str:
     """Rows as CSV lines: numbers as they are, nothing as "", and text that a spreadsheet
     would take for a formula (=, +, -, @ first) with a leading '."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerows(rows)
     text = out.getvalue()
-    # Nearly always none of these characters is there at all: a few quick scans in C.
-    if not any(mark in text for mark in _FORMULA_MARKS) or not _FORMULA_FIELD.search(text):
+    # Nearly always none of these is there at all: a few quick scans in C.
+    probe = "\n" + text
+    if not any(mark in probe for mark in _FORMULA_MARKS) or not _FORMULA_FIELD.search(text):
         return text
     out = io.StringIO()
     csv.writer(out).writerows(
@@ -81,9 +83,7 @@ def csv_text(rows: Iterable[Sequence[Cell]]) -> str:
 
 
 async def csv_stream(
-    headers: Sequence[str],
-    kinds: Sequence[str],
-    pages: AsyncIterator[Sequence[Sequence[Cell]]],
+    headers: Sequence[str], pages: AsyncIterator[Sequence[Sequence[Cell]]]
 ) -> AsyncIterator[bytes]:
     """The CSV file, a page at a time: the BOM and the header first."""
     yield (BOM + csv_text([headers])).encode()
@@ -145,7 +145,7 @@ class Sheet:
         sheet._write_single_row(self.row)  # what xlsxwriter still holds (the header) first
         styles = [f' s="{fmt._get_xf_index()}"' for fmt in self._blank_formats]
         letters = self._letters
-        out = []
+        out: list[str] = []
         number = self.row
         for cells in rows:
             number += 1
@@ -164,6 +164,9 @@ class Sheet:
                     line.append(f"{ref}><v>{value!r}</v></c>")
             line.append("</row>")
             out.append("".join(line))
+            if len(out) == _XML_BATCH:
+                sheet.fh.write("".join(out))
+                out.clear()
         sheet.fh.write("".join(out))
         last = self.row + len(rows) - 1
         sheet._check_dimensions(last, len(self.kinds) - 1)
