@@ -339,5 +339,39 @@ def banks_export(slugs: tuple[str, ...], fmt: str, out_dir: Path | None) -> None
         click.echo(f"已写出 {path}（{count} 题）")
 
 
+@main.command(help="备份正在使用的数据库（SQLite 在线备份；PostgreSQL 用 pg_dump）。")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path), required=False)
+def backup(target: Path | None) -> None:
+    from app.backup import BackupError
+    from app.backup import backup as make_backup
+
+    _require_database()
+    if target is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        url = get_settings().database_url
+        target = Path("var") / f"备份-{stamp}.{'sqlite3' if url.startswith('sqlite') else 'dump'}"
+    try:
+        written = make_backup(get_settings().database_url, target)
+    except BackupError as error:
+        _fail(str(error))
+    click.echo(f"已备份到 {written}")
+
+
+@main.command(help="用备份文件替换数据库中的全部内容（请先停止网站）。")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="不再询问，直接恢复")
+def restore(source: Path, yes: bool) -> None:
+    from app.backup import BackupError
+    from app.backup import restore as restore_backup
+
+    if not yes:
+        click.confirm("数据库中现有的全部内容将被备份替换，确定吗？", abort=True)
+    try:
+        restore_backup(get_settings().database_url, source)
+    except BackupError as error:
+        _fail(str(error))
+    click.echo(f"已从 {source} 恢复。")
+
+
 if __name__ == "__main__":
     main()

@@ -307,3 +307,24 @@ def test_serve_without_secret_key_refuses_on_a_real_database(tmp_path):
         assert fresh.returncode != 0
         assert "请先运行：peixun init" in fresh.stderr
         assert "Traceback" not in fresh.stderr
+
+
+def test_backup_and_restore_round_trip_a_live_sqlite_database(demo_db, tmp_path):
+    saved = tmp_path / "备份" / "peixun-backup.sqlite3"
+    before = counts(demo_db)
+    result = peixun("backup", str(saved), db=demo_db)
+    assert result.returncode == 0, result.stderr
+    assert "已备份到" in result.stdout
+    assert peixun("backup", str(saved), db=demo_db).returncode == 1  # never overwritten
+
+    query(demo_db, "DELETE FROM site_setting")
+    assert count(demo_db, "site_setting") == 0
+    restored = peixun("restore", str(saved), "--yes", db=demo_db)
+    assert restored.returncode == 0, restored.stderr
+    assert counts(demo_db) == before
+
+    not_a_backup = tmp_path / "随便.sqlite3"
+    not_a_backup.write_bytes(b"not a database")
+    refused = peixun("restore", str(not_a_backup), "--yes", db=demo_db)
+    assert refused.returncode == 1 and "不是本平台的 SQLite 备份" in refused.stderr
+    assert counts(demo_db) == before
