@@ -102,12 +102,23 @@ def server_error(request: Request, exc: Exception) -> Template:
     )
 
 
+_DATABASE_TROUBLE = {
+    # SQLite gave up waiting for the write lock: the transaction was rolled back whole.
+    "locked": "系统繁忙，您的操作没有完成，也没有写入任何内容。请稍后重试。",
+    "busy": "系统繁忙，您的操作没有完成，也没有写入任何内容。请稍后重试。",
+    # The file can't be written (permissions, a read-only disk, a full disk).
+    "readonly": "系统暂时无法保存（数据库不能写入），您的操作没有保存。请稍后重试，并告知管理员。",
+    "full": "系统暂时无法保存（磁盘已满），您的操作没有保存。请稍后重试，并告知管理员。",
+    "disk I/O": "系统暂时无法保存（磁盘读写出错），您的操作没有保存。请稍后重试，并告知管理员。",
+}
+
+
 def database_busy(request: Request, exc: sqlite3.OperationalError) -> Response:
-    """SQLite gave up waiting for the write lock: the transaction was rolled back whole."""
-    if "locked" not in str(exc) and "busy" not in str(exc):
+    """The database could not take a write: nothing was written; say so, and what to do."""
+    message = next((m for key, m in _DATABASE_TROUBLE.items() if key in str(exc)), None)
+    if message is None:
         return server_error(request, exc)
-    logger.warning("数据库繁忙：%s %s", request.method, request.url.path)
-    message = "系统繁忙，您的操作没有完成，也没有写入任何内容。请稍后重试。"
+    logger.warning("数据库无法写入（%s）：%s %s", exc, request.method, request.url.path)
     if request.headers.get("x-requested-with") == "fetch":
         return Response({"ok": False, "message": message}, status_code=503)
     return error_page(request, 503, message)
