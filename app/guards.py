@@ -22,7 +22,7 @@ class PasswordChangeRequired(NotAuthorizedException):
     """The person signed in with a generated password and must choose their own first."""
 
 
-def own_password_chosen(
+async def own_password_chosen(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """People with a generated password are sent to choose their own before anything else."""
@@ -41,7 +41,8 @@ ADMIN_ROLES = ("unit_admin", "federation_admin")
 def requires_role(*roles: str):
     """A guard that lets in the given roles; federation staff may do everything."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # Guards are coroutines: Litestar would run a plain function in a worker thread.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = connection.user
         if user is None or (user.role not in roles and user.role != "federation_admin"):
             raise PermissionDeniedException("您的账号没有访问此页面的权限。")

@@ -7,6 +7,7 @@ most the time since the last one it saw (capped), so time is measured by its own
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -198,10 +199,28 @@ async def _progress(user: User, lesson: Lesson) -> LessonProgress:
     return row
 
 
-async def _credit(progress: LessonProgress, cap: timedelta) -> int:
-    """Add the time since the last heartbeat (at most `cap`) and return the new total."""
+def opened_token(account_id: int, lesson_id: int, at: datetime) -> str:
+    """The page's opening time, signed, so that opening a page needs no write: a later
+    heartbeat or 我已学完 counts time from it at the earliest."""
+    stamp = str(int(at.timestamp()))
+    message = f"{account_id}:{lesson_id}:{stamp}".encode()
+    key = (get_settings().secret_key or "").encode()
+    return f"{stamp}.{hmac.new(key, message, 'sha256').hexdigest()[:32]}"
+
+
+def _opened_at(token: str | None, account_id: int, lesson_id: int) -> datetime | None:
+    stamp = (token or "").partition(".")[0]
+    if not stamp.isdigit() or len(stamp) > 12:
+        return None
+    at = datetime.fromtimestamp(int(stamp), UTC)
+    return at if hmac.compare_digest(opened_token(account_id, lesson_id, at), token) else None
+
+
+async def _credit(progress: LessonProgress, cap: timedelta, opened: datetime | None) -> int:
+    """Add the time since the last heartbeat or the page's opening, whichever is later (at
+    most `cap`), and return the new total."""
     now = datetime.now(UTC)
-    elapsed = now - progress.last_seen_at
+    elapsed = now - max(progress.last_seen_at, opened or progress.last_seen_at)
     credited = int(max(timedelta(0), min(elapsed, cap)).total_seconds())
     total = progress.active_seconds + credited
     await LessonProgress.update(
@@ -251,10 +270,6 @@ async def lesson_page(
 ) -> Template:
     module, lesson = await _lesson(module_slug, lesson_slug)
     progress = await _progress(request.user, lesson)
-    # Opening the page starts the clock afresh: time away from it is not reading time.
-    await LessonProgress.update({LessonProgress.last_seen_at: datetime.now(UTC)}).where(
-        LessonProgress.id == progress.id
-    )
     lessons = await _lessons(module)
     index = next(i for i, row in enumerate(lessons) if row["id"] == lesson.id)
     needed = required_seconds(lesson.characters)
@@ -269,6 +284,8 @@ async def lesson_page(
             "next": lessons[index + 1] if index + 1 < len(lessons) else None,
             "position": (index + 1, len(lessons)),
             "progress": progress,
+            # Time away from the page is not reading time: the clock starts at this opening.
+            "opened": opened_token(request.user.id, lesson.id, datetime.now(UTC)),
             "needed": needed,
             "minutes": max(1, round(needed / 60)),
         },
@@ -277,11 +294,12 @@ async def lesson_page(
 
 @post("/course/{module_slug:str}/{lesson_slug:str}/heartbeat", name="lesson_heartbeat")
 async def lesson_heartbeat(
-    request: Request, module_slug: FromPath[str], lesson_slug: FromPath[str]
+    request: Request, module_slug: FromPath[str], lesson_slug: FromPath[str], data: FormBody
 ) -> Response[dict]:
     _, lesson = await _lesson(module_slug, lesson_slug)
     progress = await _progress(request.user, lesson)
-    total = await _credit(progress, HEARTBEAT_CAP)
+    opened = _opened_at(data.get("opened"), request.user.id, lesson.id)
+    total = await _credit(progress, HEARTBEAT_CAP, opened)
     needed = required_seconds(lesson.characters)
     return Response({"active_seconds": total, "needed": needed, "enough": total >= needed})
 
@@ -294,8 +312,9 @@ async def lesson_done(
     progress = await _progress(request.user, lesson)
     needed = required_seconds(lesson.characters)
     # Without JavaScript no heartbeat arrives: the time since the page was opened counts.
-    cap = HEARTBEAT_CAP if data.get("js") == "1" else timedelta(seconds=needed)
-    total = await _credit(progress, cap)
+    opened = _opened_at(data.get("opened"), request.user.id, lesson.id)
+    cap = HEARTBEAT_CAP if data.get("js") == "1" or opened is None else timedelta(seconds=needed)
+    total = await _credit(progress, cap, opened)
     here = request.app.route_reverse("lesson", module_slug=module.slug, lesson_slug=lesson.slug)
     if progress.read_at is None and total < needed:
         left = max(1, round((needed - total) / 60))

@@ -35,6 +35,7 @@ class Settings:
     timezone: ZoneInfo
     forwarded_allow_ips: str
     reading_speed: int
+    sqlite_full_sync: bool
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,6 +97,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         timezone=timezone,
         forwarded_allow_ips=env.get("PEIXUN_FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1",
         reading_speed=_int(env, "PEIXUN_READING_SPEED", 300, 50, 3000),
+        sqlite_full_sync=_flag(env, "PEIXUN_SQLITE_FULL_SYNC"),
     )
 
 

@@ -8,6 +8,8 @@ new database on that server, dropped at the end), serves it with `peixun serve` 
 answer (as the quiz page sends them), submit. Prints throughput, latency percentiles per
 request kind and errors, and compares the answers the server acknowledged with the rows
 stored. Exits non-zero when an answer is missing or a request failed.
+
+The pieces here (one cadre's quiz, the count of stored answers) serve bench/load.py too.
 """
 
 from __future__ import annotations
@@ -17,110 +19,33 @@ import asyncio
 import os
 import random
 import re
-import secrets
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections import defaultdict
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from harness import (
+    Recorder,
+    csrf,
+    drop_database,
+    make_demo,
+    prepare_database,
+    sign_in_all,
+    start_server,
+    stop_server,
+    use_database,
+)
 
-PROJECT = Path(__file__).resolve().parent.parent
-PEIXUN = Path(sys.executable).parent / "peixun"
 QUIZ = "final-exam"
 _FIELD = re.compile(r'name="q(\d+)" (?:value="([^"]*)"|maxlength)')
 
 
-async def _pg_admin(url: str, sql: str) -> None:
-    import asyncpg
+class AnswerRecorder(Recorder):
+    """Also counts the answers sent and those the server acknowledged as saved."""
 
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def prepare_database() -> tuple[str, str | None]:
-    """(DATABASE_URL to use, PostgreSQL server URL to drop the database from, or None)."""
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url.startswith(("postgresql://", "postgres://")):
-        name = f"peixun_bench_{os.getpid()}_{secrets.token_hex(3)}"
-        asyncio.run(_pg_admin(url, f'CREATE DATABASE "{name}"'))
-        return urlunsplit(urlsplit(url)._replace(path="/" + name)), url
-    folder = Path(tempfile.mkdtemp(prefix="peixun-bench-"))
-    return f"sqlite:///{folder / 'bench.sqlite3'}", None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(PEIXUN), "serve", "--port", str(port), "--workers", str(workers)],
-        env={**env, "PEIXUN_LOG_LEVEL": "warning"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=PROJECT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/login", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    sys.exit("服务器没有启动：" + process.stderr.read().decode(errors="replace")[-2000:])
-
-
-class Recorder:
     def __init__(self) -> None:
-        self.times: dict[str, list[float]] = defaultdict(list)
-        self.errors: dict[str, int] = defaultdict(int)
-        self.acknowledged = 0
+        super().__init__()
         self.sent = 0
-        self.elapsed = 0.0
-        self.statuses: dict[tuple[str, int | str], int] = defaultdict(int)
-
-    async def call(self, kind: str, request) -> httpx.Response | None:
-        started = time.perf_counter()
-        try:
-            response = await request
-        except httpx.HTTPError as error:
-            self.errors[kind] += 1
-            self.statuses[(kind, type(error).__name__)] += 1
-            return None
-        self.times[kind].append(time.perf_counter() - started)
-        if response.status_code >= 400:
-            self.errors[kind] += 1
-            self.statuses[(kind, response.status_code)] += 1
-        return response
-
-
-def csrf(client: httpx.AsyncClient) -> str:
-    return client.cookies.get("csrftoken") or ""
-
-
-async def sign_in(base: str, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=60)
-    await client.get("/login")
-    response = await client.post(
-        "/login",
-        data={"username": username, "password": "demo12345", "_csrf_token": csrf(client)},
-    )
-    if response.status_code != 302:
-        raise SystemExit(f"{username} 登录失败：{response.status_code}")
-    return client
+        self.acknowledged = 0
 
 
 def answers_on(page: str, count: int, rng: random.Random) -> list[tuple[int, str]]:
@@ -131,21 +56,28 @@ def answers_on(page: str, count: int, rng: random.Random) -> list[tuple[int, str
     return [(p, rng.choice(choices[p])) for p in sorted(choices)[:count]]
 
 
-async def cadre(
-    client: httpx.AsyncClient, record: Recorder, answers: int, think: float, seed: int
-) -> None:
-    rng = random.Random(seed)
+async def begin(client: httpx.AsyncClient, record: Recorder) -> tuple[str, str] | None:
+    """Start (or resume) the quiz and open the paper: (attempt URL, page)."""
     started = await record.call(
         "开始答题", client.post(f"/quizzes/{QUIZ}", data={"_csrf_token": csrf(client)})
     )
     if started is None or started.status_code != 302:
-        return
+        return None
     attempt = started.headers["location"]
     page = await record.call("打开试卷", client.get(attempt))
-    if page is None:
-        return
-    for position, value in answers_on(page.text, answers, rng):
-        await asyncio.sleep(rng.uniform(0, 2 * think))
+    return (attempt, page.text) if page is not None else None
+
+
+async def save_answers(
+    client: httpx.AsyncClient,
+    record: AnswerRecorder,
+    attempt: str,
+    answers: list[tuple[int, str]],
+    pause,
+) -> None:
+    """One request per answer, as the quiz page sends them, with `pause()` seconds before each."""
+    for position, value in answers:
+        await asyncio.sleep(pause())
         record.sent += 1
         saved = await record.call(
             "保存答案",
@@ -157,20 +89,60 @@ async def cadre(
         )
         if saved is not None and saved.status_code == 200 and saved.json().get("ok"):
             record.acknowledged += 1
+
+
+async def submit(client: httpx.AsyncClient, record: Recorder, attempt: str) -> None:
     await record.call(
-        "交卷", client.post(f"{attempt}/submit", data={"confirm": "1", "_csrf_token": csrf(client)})
+        "交卷",
+        client.post(f"{attempt}/submit", data={"confirm": "1", "_csrf_token": csrf(client)}),
     )
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+async def cadre(
+    client: httpx.AsyncClient,
+    record: AnswerRecorder,
+    answers: int,
+    think: float,
+    seed: int,
+    spread: float = 0.0,
+) -> None:
+    """One cadre's quiz: start within `spread` seconds, answer with `think` seconds on average
+    between answers, submit."""
+    rng = random.Random(seed)
+    await asyncio.sleep(rng.uniform(0, spread))
+    opened = await begin(client, record)
+    if opened is None:
+        return
+    attempt, page = opened
+    await save_answers(
+        client, record, attempt, answers_on(page, answers, rng), lambda: rng.uniform(0, 2 * think)
+    )
+    await submit(client, record, attempt)
 
 
-async def stored_answers(database_url: str, usernames: list[str]) -> tuple[int, int]:
-    """(answers stored, attempts finished) for the quiz by the benchmark's cadres."""
-    os.environ["DATABASE_URL"] = database_url
-    sys.path.insert(0, str(PROJECT))
+async def fresh_cadres(count: int, skip: int = 0) -> list[str]:
+    """Demo cadres who have not taken the quiz, so each starts a new attempt."""
+    from app.tables import Attempt, User
+
+    taken = await Attempt.select(Attempt.account).where(Attempt.quiz.slug == QUIZ)
+    rows = (
+        await User.select(User.username)
+        .where(
+            User.role == "cadre",
+            User.username != "cadre",
+            User.id.not_in([row["account"] for row in taken] or [0]),
+        )
+        .order_by(User.id)
+        .offset(skip)
+        .limit(count)
+    )
+    if len(rows) < count:
+        raise SystemExit(f"演示数据中没有足够的干部：需要 {count} 名，只有 {len(rows)} 名。")
+    return [row["username"] for row in rows]
+
+
+async def stored_answers(usernames: list[str]) -> tuple[int, int]:
+    """(answers stored, attempts finished) for the quiz by these cadres."""
     from app.tables import Answer, Attempt
 
     answers = await Answer.count().where(
@@ -184,37 +156,22 @@ async def stored_answers(database_url: str, usernames: list[str]) -> tuple[int, 
     return answers, finished
 
 
-async def run(base: str, usernames: list[str], answers: int, think: float) -> Recorder:
-    clients = []
-    for start in range(0, len(usernames), 20):  # signing in is not what is measured
-        clients += await asyncio.gather(*(sign_in(base, u) for u in usernames[start : start + 20]))
-    record = Recorder()
-    began = time.perf_counter()
+def answers_kept(record: AnswerRecorder, stored: int, finished: int, cadres: int) -> bool:
+    print(f"答案：发送 {record.sent}，服务器确认 {record.acknowledged}，数据库中 {stored}")
+    print(f"交卷：{finished} / {cadres}")
+    ok = stored == record.acknowledged == record.sent and finished == cadres
+    print("答案一个不少" if ok else "有答案或交卷没有保存！")
+    return ok
+
+
+async def _run(base: str, usernames: list[str], answers: int, think: float) -> AnswerRecorder:
+    clients = await sign_in_all(base, usernames)
+    record = AnswerRecorder()
     await asyncio.gather(*(cadre(c, record, answers, think, n) for n, c in enumerate(clients)))
-    record.elapsed = time.perf_counter() - began
+    record.stop()
     for client in clients:
         await client.aclose()
     return record
-
-
-def report(record: Recorder, stored: int, finished: int, cadres: int) -> bool:
-    total = sum(len(t) for t in record.times.values())
-    rate = total / record.elapsed
-    print(f"用时 {record.elapsed:.1f} s，共 {total} 个请求，吞吐量 {rate:.0f} 请求/秒")
-    print(f"{'请求':<8}{'次数':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'错误':>6}")
-    for kind, times in record.times.items():
-        print(
-            f"{kind:<8}{len(times):>7}{percentile(times, 0.5) * 1000:>7.0f}ms"
-            f"{percentile(times, 0.95) * 1000:>7.0f}ms{percentile(times, 0.99) * 1000:>7.0f}ms"
-            f"{record.errors[kind]:>6}"
-        )
-    for (kind, status), count in sorted(record.statuses.items(), key=str):
-        print(f"  {kind}：{'HTTP ' if isinstance(status, int) else ''}{status} × {count}")
-    print(f"答案：发送 {record.sent}，服务器确认 {record.acknowledged}，数据库中 {stored}")
-    print(f"交卷：{finished} / {cadres}")
-    ok = stored == record.acknowledged == record.sent and not sum(record.errors.values())
-    print("结果：" + ("通过，答案一个不少" if ok else "未通过"))
-    return ok and finished == cadres
 
 
 def main() -> None:
@@ -226,17 +183,12 @@ def main() -> None:
     args = parser.parse_args()
 
     database_url, server_url = prepare_database()
-    env = {**os.environ, "DATABASE_URL": database_url}
+    use_database(database_url)
+    env = {**os.environ}
     env.pop("SECRET_KEY", None)
     try:
-        subprocess.run(
-            [str(PEIXUN), "demo", "--cadres", str(max(args.cadres * 3, 1000))],
-            env=env,
-            cwd=PROJECT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        usernames = asyncio.run(_usernames(database_url, args.cadres))
+        make_demo(env, max(args.cadres * 3, 1000))
+        usernames = asyncio.run(fresh_cadres(args.cadres))
         process, base = start_server(env, args.workers)
         try:
             engine = "PostgreSQL" if server_url else "SQLite"
@@ -244,37 +196,15 @@ def main() -> None:
                 f"{engine}，{args.workers} 个进程，{args.cadres} 名干部同时开始“{QUIZ}”，"
                 f"每人保存 {args.answers} 题后交卷"
             )
-            record = asyncio.run(run(base, usernames, args.answers, args.think))
+            record = asyncio.run(_run(base, usernames, args.answers, args.think))
         finally:
-            process.terminate()
-            process.wait(timeout=20)
-        stored, finished = asyncio.run(stored_answers(database_url, usernames))
-        ok = report(record, stored, finished, args.cadres)
+            stop_server(process)
+        record.print("同时答题")
+        stored, finished = asyncio.run(stored_answers(usernames))
+        ok = answers_kept(record, stored, finished, args.cadres) and not sum(record.errors.values())
     finally:
-        if server_url:
-            name = urlsplit(database_url).path.lstrip("/")
-            asyncio.run(_pg_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(database_url, server_url)
     sys.exit(0 if ok else 1)
-
-
-async def _usernames(database_url: str, count: int) -> list[str]:
-    os.environ["DATABASE_URL"] = database_url
-    sys.path.insert(0, str(PROJECT))
-    from app.tables import Attempt, User
-
-    # Cadres who have not taken the quiz in the demo data, so each starts a new attempt.
-    taken = await Attempt.select(Attempt.account).where(Attempt.quiz.slug == QUIZ)
-    rows = (
-        await User.select(User.username)
-        .where(
-            User.role == "cadre",
-            User.username != "cadre",
-            User.id.not_in([row["account"] for row in taken] or [0]),
-        )
-        .order_by(User.id)
-        .limit(count)
-    )
-    return [row["username"] for row in rows]
 
 
 if __name__ == "__main__":

@@ -27,14 +27,13 @@ import resource
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-PROJECT = Path(__file__).resolve().parent.parent
+from harness import PROJECT, drop_database, prepare_database, use_database
+
 sys.path.insert(0, str(PROJECT))
 
 TARGETS = {"summary": 0.2, "xlsx": 5.0, "csv": 1.0, "memory_mb": 100.0}
@@ -56,33 +55,14 @@ GIVEN = (
 POSITIONS = ("主席", "副主席", "委员", "经审委员", "女职工委员", "工会干事", "")
 
 
-async def _pg_admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def _prepare_database() -> tuple[str, str | None]:
-    """(DATABASE_URL to use, PostgreSQL server URL to drop the database from, or None)."""
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url.startswith(("postgresql://", "postgres://")):
-        name = f"peixun_bench_{os.getpid()}_{secrets.token_hex(3)}"
-        asyncio.run(_pg_admin(url, f'CREATE DATABASE "{name}"'))
-        return urlunsplit(urlsplit(url)._replace(path="/" + name)), url
-    folder = Path(tempfile.mkdtemp(prefix="peixun-bench-"))
-    return f"sqlite:///{folder / 'bench.sqlite3'}", None
-
-
 def _name(rng: random.Random) -> str:
     surname = rng.choice(COMPOUND) if rng.random() < 0.01 else rng.choice(SURNAMES)
     return surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
 
 
-async def _build(enrollments: int, unit_count: int, seed: int) -> int:
+async def build(
+    enrollments: int, unit_count: int, seed: int, city_name: str = "焦作市总工会"
+) -> int:
     """Units, cadres and one 集中轮训 with their enrollments; the training's id."""
     from app.db import write_transaction
     from app.tables import Batch, Enrollment, Quiz, Training, Unit, User
@@ -91,7 +71,7 @@ async def _build(enrollments: int, unit_count: int, seed: int) -> int:
     rng = random.Random(seed)
     counties = max(1, unit_count // 25)
     async with write_transaction():
-        city = await create_unit("焦作市总工会", "city_federation", None)
+        city = await create_unit(city_name, "city_federation", None)
         units: list[Unit] = []
         parents = []
         for n in range(counties):
@@ -218,7 +198,7 @@ async def _measure(enrollments: int, unit_count: int, repeat: int, index: bool):
     if not is_sqlite():
         await DB.start_connection_pool(min_size=2, max_size=10)
     try:
-        training_id = await _build(enrollments, unit_count, seed=2023)
+        training_id = await build(enrollments, unit_count, seed=2023)
         for sql in INDEXES if not index else ():
             await DB.run_ddl(sql)
         await DB.run_ddl("ANALYZE")
@@ -296,8 +276,8 @@ def main() -> None:
         asyncio.run(_rss_child(args.rss, args.training))
         return
 
-    url, pg_server = _prepare_database()
-    os.environ["DATABASE_URL"] = url
+    url, pg_server = prepare_database()
+    use_database(url)
     os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
     engine = "PostgreSQL" if pg_server else "SQLite"
     print(f"{engine}：{args.units} 个单位，{args.enrollments:,} 条报名记录")
@@ -308,9 +288,7 @@ def main() -> None:
         for kind in ("xlsx", "csv"):
             figures[f"{kind}_rss"] = _rss_delta(kind, training_id)
     finally:
-        if pg_server:
-            name = urlsplit(url).path.lstrip("/")
-            asyncio.run(_pg_admin(pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(url, pg_server)
     memory = TARGETS["memory_mb"]
     checks = [
         ("全市汇总表", figures["summary"], TARGETS["summary"], "s"),

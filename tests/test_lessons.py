@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.course_files import LessonText, ModuleText, SourceInfo, render_module
-from app.lessons import read_course_dir, required_seconds, sync_course
+from app.lessons import opened_token, read_course_dir, required_seconds, sync_course
 from app.tables import Lesson, LessonProgress, Module
 from tests.conftest import login, post_form
 
@@ -163,8 +164,36 @@ async def test_without_javascript_the_time_since_opening_counts(client, course, 
     await LessonProgress.update({LessonProgress.last_seen_at: opened}).where(
         LessonProgress.id == progress.id
     )
-    await post_form(client, "/course/ceshi-mokuai/一/done", {"js": "0"})
+    # A forged opening time counts for no more than one heartbeat.
+    forged = opened_token(cadre.id, lesson.id, opened)[:-1] + "x"
+    await post_form(client, "/course/ceshi-mokuai/一/done", {"js": "0", "opened": forged})
+    assert (await _progress(cadre.id, "一")).read_at is None
+    await LessonProgress.update(
+        {LessonProgress.last_seen_at: opened, LessonProgress.active_seconds: 0}
+    ).where(LessonProgress.id == progress.id)
+    # The page's own signed opening time: the whole time since counts.
+    await post_form(
+        client,
+        "/course/ceshi-mokuai/一/done",
+        {"js": "0", "opened": opened_token(cadre.id, lesson.id, opened)},
+    )
     assert (await _progress(cadre.id, "一")).read_at is not None
+
+
+async def test_time_away_before_opening_the_page_is_not_reading_time(client, course, people):
+    cadre = people["cadre"]
+    await login(client, "13800000001")
+    await client.get("/course/ceshi-mokuai/一")
+    progress = await _progress(cadre.id, "一")
+    # Last seen ten minutes ago; now the page is opened again, and read for a moment.
+    await LessonProgress.update(
+        {LessonProgress.last_seen_at: datetime.now(UTC) - timedelta(minutes=10)}
+    ).where(LessonProgress.id == progress.id)
+    page = await client.get("/course/ceshi-mokuai/一")
+    opened = re.search(r'name="opened" value="([^"]+)"', page.text).group(1)
+    assert f'data-opened="{opened}"' in page.text
+    response = await post_form(client, "/course/ceshi-mokuai/一/heartbeat", {"opened": opened})
+    assert response.json()["active_seconds"] <= 2
 
 
 async def test_progress_follows_the_person_to_another_device(client, course, people):

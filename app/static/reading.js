@@ -11,6 +11,7 @@
   if (!box) { return; }
   var url = box.getAttribute("data-heartbeat");
   var needed = parseInt(box.getAttribute("data-needed"), 10);
+  var opened = box.getAttribute("data-opened") || "";
   var shown = box.querySelector("[data-seconds]");
   var done = box.querySelector("[data-done]");
   var reason = box.querySelector("[data-reason]");
@@ -35,7 +36,12 @@
   }
   function beat() {
     if (document.visibilityState !== "visible") { return; }
-    fetch(url, { method: "POST", credentials: "same-origin", headers: { "x-csrftoken": token() } })
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "x-csrftoken": token(), "content-type": "application/x-www-form-urlencoded" },
+      body: "opened=" + encodeURIComponent(opened)
+    })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) { if (data) { show(data.active_seconds); } })
       .catch(function () {});

@@ -1,0 +1,433 @@
+"""Benchmark suite under load, against the real server: reading, quiz day, the submission
+burst, an export under load, and the database's own limit for comparison.
+
+    .venv/bin/python bench/load.py [all|reading|quiz-day|burst|export|limit] [--quick]
+
+Makes a new demo database (a temporary SQLite file, or with DATABASE_URL=postgresql://… a
+new database on that server, dropped at the end), serves it with `peixun serve --workers 2`
+on 127.0.0.1 and drives it with an asyncio client on httpx. Signing in is done beforehand and
+not measured. Each scenario prints p50/p95/p99 latency, throughput and errors; the quiz
+scenarios also count the answers sent, acknowledged and stored, which must be equal. The
+last lines compare every figure with its target; the script exits non-zero when a request
+failed or an answer is missing. `--quick` runs every scenario in a reduced size (for a check
+that the suite works, not for figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import httpx
+from harness import (
+    Recorder,
+    drop_database,
+    make_demo,
+    prepare_database,
+    sign_in,
+    sign_in_all,
+    start_server,
+    stop_server,
+    use_database,
+)
+from quiz_attempts import (
+    QUIZ,
+    AnswerRecorder,
+    answers_kept,
+    answers_on,
+    begin,
+    cadre,
+    fresh_cadres,
+    save_answers,
+    stored_answers,
+    submit,
+)
+
+SCENARIOS = ("reading", "quiz-day", "burst", "export", "limit")
+
+
+@dataclass
+class Sizes:
+    readers: int = 200
+    think: float = 5.0  # seconds between two pages of one reader, on average
+    reading_seconds: float = 60.0
+    saturation_clients: int = 32
+    saturation_seconds: float = 20.0
+    quiz_cadres: int = 1000
+    quiz_spread: float = 60.0  # every cadre starts within this many seconds
+    quiz_think: float = 5.0  # seconds between two answers, on average
+    answers: int = 20
+    burst: int = 200
+    limit_attempts: int = 100
+    enrollments: int = 100_000
+    units: int = 500
+
+
+QUICK = Sizes(
+    readers=20,
+    think=1.0,
+    reading_seconds=5,
+    saturation_clients=8,
+    saturation_seconds=3,
+    quiz_cadres=20,
+    quiz_spread=2,
+    quiz_think=0.2,
+    answers=5,
+    burst=20,
+    limit_attempts=5,
+    enrollments=2000,
+    units=40,
+)
+
+
+@dataclass
+class Check:
+    label: str
+    value: float
+    target: float
+    unit: str
+    higher_is_better: bool = False
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+    def line(self) -> str:
+        digits = 0 if self.value >= 10 else 2
+        shown = f"{self.value:.{digits}f} {self.unit}"
+        sign = "≥" if self.higher_is_better else "≤"
+        return f"{self.label}：{shown}（目标 {sign} {self.target:g} {self.unit}）" + (
+            "达标" if self.met else "未达标"
+        )
+
+
+@dataclass
+class Run:
+    base: str
+    sizes: Sizes
+    lesson_urls: list[str]
+    checks: list[Check] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def _reader(client: httpx.AsyncClient, record: Recorder, urls: list[str], think, until):
+    rng = random.Random(id(client))
+    await asyncio.sleep(rng.uniform(0, 2 * think))
+    while time.perf_counter() < until:
+        await record.call("课文页", client.get(rng.choice(urls)), expect=(200,))
+        await asyncio.sleep(rng.uniform(0, 2 * think))
+
+
+async def reading(run: Run, readers: list[httpx.AsyncClient], seconds: float) -> Recorder:
+    record = Recorder()
+    until = time.perf_counter() + seconds
+    await asyncio.gather(
+        *(_reader(c, record, run.lesson_urls, run.sizes.think, until) for c in readers)
+    )
+    record.stop()
+    return record
+
+
+async def saturation(run: Run, clients: list[httpx.AsyncClient]) -> tuple[Recorder, float]:
+    """Lesson pages as fast as the server answers them; (record, client CPU share)."""
+    record = Recorder()
+    until = time.perf_counter() + run.sizes.saturation_seconds
+    cpu = time.process_time()
+
+    async def hammer(client: httpx.AsyncClient, n: int) -> None:
+        rng = random.Random(n)
+        while time.perf_counter() < until:
+            await record.call("课文页", client.get(rng.choice(run.lesson_urls)), expect=(200,))
+
+    await asyncio.gather(*(hammer(c, n) for n, c in enumerate(clients)))
+    record.stop()
+    return record, (time.process_time() - cpu) / record.elapsed
+
+
+async def scenario_reading(run: Run, readers: list[httpx.AsyncClient]) -> None:
+    sizes = run.sizes
+    record = await reading(run, readers, sizes.reading_seconds)
+    record.print(f"阅读：{len(readers)} 名干部，平均每 {sizes.think:g} 秒打开一篇课文")
+    run.figures["reading_p95"] = record.p("课文页", 0.95)
+    run.checks.append(Check("阅读 课文页 p95", record.p("课文页", 0.95) * 1000, 150, "ms"))
+    _errors(run, record, "阅读")
+    record, cpu = await saturation(run, readers[: sizes.saturation_clients])
+    record.print(f"课文页饱和吞吐：{sizes.saturation_clients} 个连接不停请求")
+    print(f"压测客户端本身占用 {cpu:.0%} 个 CPU 核")
+    rate = len(record.times["课文页"]) / record.elapsed
+    run.figures["saturation"] = rate
+    run.checks.append(Check("课文页饱和吞吐", rate, 500, "请求/秒", higher_is_better=True))
+    _errors(run, record, "饱和")
+
+
+# ---------------------------------------------------------------- quiz
+
+
+async def scenario_quiz_day(run: Run, usernames: list[str]) -> None:
+    sizes = run.sizes
+    clients = await sign_in_all(run.base, usernames)
+    record = AnswerRecorder()
+    await asyncio.gather(
+        *(
+            cadre(c, record, sizes.answers, sizes.quiz_think, n, spread=sizes.quiz_spread)
+            for n, c in enumerate(clients)
+        )
+    )
+    record.stop()
+    await _close(clients)
+    record.print(
+        f"考试日：{len(usernames)} 名干部在 {sizes.quiz_spread:g} 秒内开始“{QUIZ}”，"
+        f"每人平均 {sizes.quiz_think:g} 秒答一题，共 {sizes.answers} 题，然后交卷"
+    )
+    worst = max(record.p(kind, 0.95) for kind in record.times)
+    run.checks.append(Check("考试日 各类请求 p95 的最大值", worst * 1000, 500, "ms"))
+    run.checks.append(Check("考试日 错误", sum(record.errors.values()), 0, "个"))
+    saves = len(record.times["保存答案"]) / record.elapsed
+    run.figures["quiz_day_saves"] = saves
+    stored, finished = await stored_answers(usernames)
+    if not answers_kept(record, stored, finished, len(usernames)):
+        run.failures.append("考试日：答案或交卷没有全部保存")
+
+
+async def scenario_burst(run: Run, usernames: list[str]) -> None:
+    """The cadres answer as fast as the server takes it (timed: the HTTP side of the limit
+    comparison), then all submit within one second."""
+    sizes = run.sizes
+    clients = await sign_in_all(run.base, usernames)
+    record = AnswerRecorder()
+    opened = await asyncio.gather(*(begin(c, record) for c in clients))
+    rng = random.Random(7)
+    await asyncio.gather(
+        *(
+            save_answers(c, record, o[0], answers_on(o[1], sizes.answers, rng), lambda: 0)
+            for c, o in zip(clients, opened, strict=True)
+            if o is not None
+        )
+    )
+    record.stop()
+    record.print(f"答题饱和：{len(usernames)} 名干部不停顿地保存 {sizes.answers} 题")
+    run.figures["http_saves"] = len(record.times["保存答案"]) / record.elapsed
+    _errors(run, record, "答题饱和")
+
+    burst = Recorder()
+
+    async def late(client: httpx.AsyncClient, attempt: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await submit(client, burst, attempt)
+
+    await asyncio.gather(
+        *(
+            late(c, o[0], rng.uniform(0, 1))
+            for c, o in zip(clients, opened, strict=True)
+            if o is not None
+        )
+    )
+    burst.stop()
+    await _close(clients)
+    burst.print(f"交卷高峰：{len(usernames)} 份试卷在 1 秒内同时交卷")
+    run.checks.append(Check("交卷高峰 p95", burst.p("交卷", 0.95) * 1000, 1000, "ms"))
+    _errors(run, burst, "交卷高峰")
+    stored, finished = await stored_answers(usernames)
+    if not answers_kept(record, stored, finished, len(usernames)):
+        run.failures.append("交卷高峰：答案或交卷没有全部保存")
+
+
+async def scenario_limit(run: Run, usernames: list[str]) -> None:
+    """The same attempt and answer rows committed by the app's own functions, one answer per
+    transaction as the answer requests do, without HTTP, sessions or pages."""
+    from app.attempts import finish_attempt, save_responses
+    from app.quizzes import load_quiz, paper_of, start_attempt
+    from app.tables import Attempt, User
+
+    quiz = await load_quiz(QUIZ)
+    users = await User.objects().where(User.username.is_in(usernames))
+    answers = 0
+    started = time.perf_counter()
+    for user in users:
+        attempt_id = await start_attempt(quiz, user)
+        attempt = (
+            await Attempt.select(Attempt.id, Attempt.paper, Attempt.account)
+            .where(Attempt.id == attempt_id)
+            .first()
+        )
+        for item in paper_of(attempt["paper"])[: run.sizes.answers]:
+            response = ("对",) if item.type == "true_false" else ("A",)
+            if item.type == "fill_blank":
+                response = tuple("职工" for _ in item.blanks)
+            await save_responses(attempt, {item.position: response}, datetime.now(UTC))
+            answers += 1
+        await finish_attempt(attempt_id, "cadre", datetime.now(UTC))
+    elapsed = time.perf_counter() - started
+    rate = answers / elapsed
+    run.figures["limit_saves"] = rate
+    print(
+        f"\n## 数据库直写上限：{len(users)} 份试卷，每份 {run.sizes.answers} 个答案，"
+        "每个答案一个事务"
+    )
+    print(f"用时 {elapsed:.1f} s，每秒提交 {rate:.0f} 个答案（单个进程，依次执行）")
+    for label, key in (("答题饱和", "http_saves"), ("考试日", "quiz_day_saves")):
+        if key in run.figures:
+            share = run.figures[key] / rate
+            print(f"{label}经网页保存答案 {run.figures[key]:.0f} 个/秒，为直写上限的 {share:.0%}")
+
+
+# ---------------------------------------------------------------- export
+
+
+async def scenario_export(run: Run, readers: list[httpx.AsyncClient], training_id: int) -> None:
+    sizes = run.sizes
+    if "reading_p95" not in run.figures:
+        baseline = await reading(run, readers, sizes.reading_seconds)
+        run.figures["reading_p95"] = baseline.p("课文页", 0.95)
+    admin = await sign_in(run.base, "admin")
+    downloads = Recorder()
+    stop = asyncio.Event()
+
+    async def download_again_and_again() -> None:
+        url = f"/reports/trainings/{training_id}/roster.xlsx"
+        while not stop.is_set():
+            response = await downloads.call("花名册 .xlsx", admin.get(url), expect=(200,))
+            if response is not None and len(response.content) < 1000:
+                downloads.errors["花名册 .xlsx"] += 1
+
+    exporting = asyncio.create_task(download_again_and_again())
+    record = await reading(run, readers, sizes.reading_seconds)
+    stop.set()
+    await exporting
+    downloads.stop()
+    await admin.aclose()
+    record.print(
+        f"导出时阅读：{len(readers)} 名干部阅读，同时不停下载 {sizes.enrollments:,} 人的花名册"
+    )
+    downloads.print("同时进行的下载")
+    ratio = record.p("课文页", 0.95) / max(run.figures["reading_p95"], 1e-9)
+    print(
+        f"课文页 p95：平时 {run.figures['reading_p95'] * 1000:.0f} ms，"
+        f"导出时 {record.p('课文页', 0.95) * 1000:.0f} ms（{ratio:.1f} 倍）"
+    )
+    run.checks.append(Check("导出时 课文页 p95 / 平时", ratio, 2, "倍"))
+    _errors(run, record, "导出时阅读")
+    _errors(run, downloads, "下载")
+
+
+# ---------------------------------------------------------------- the run
+
+
+def _errors(run: Run, record: Recorder, label: str) -> None:
+    if sum(record.errors.values()):
+        run.failures.append(f"{label}：{sum(record.errors.values())} 个请求出错")
+
+
+async def _close(clients: list[httpx.AsyncClient]) -> None:
+    for client in clients:
+        await client.aclose()
+
+
+async def _lesson_urls() -> list[str]:
+    from app.tables import Lesson
+
+    rows = await Lesson.select(Lesson.slug, Lesson.module.slug.as_alias("module")).where(
+        Lesson.active.eq(True)
+    )
+    return [f"/course/{quote(r['module'])}/{quote(r['slug'])}" for r in rows]
+
+
+async def _prepare(sizes: Sizes, scenarios: list[str]) -> dict:
+    """Usernames for each scenario, lesson URLs, and the big training for the export."""
+    quiz_total = sizes.quiz_cadres + sizes.burst + sizes.limit_attempts
+    fresh = await fresh_cadres(quiz_total)
+    from app.tables import User
+
+    readers = [
+        r["username"]
+        for r in await User.select(User.username)
+        .where(User.role == "cadre")
+        .order_by(User.id, ascending=False)
+        .limit(sizes.readers)
+    ]
+    prepared = {
+        "readers": readers,
+        "quiz-day": fresh[: sizes.quiz_cadres],
+        "burst": fresh[sizes.quiz_cadres : sizes.quiz_cadres + sizes.burst],
+        "limit": fresh[sizes.quiz_cadres + sizes.burst :],
+        "lesson_urls": await _lesson_urls(),
+    }
+    if "export" in scenarios:
+        from rosters import build
+
+        prepared["training"] = await build(
+            sizes.enrollments, sizes.units, seed=2023, city_name="压测市总工会"
+        )
+    return prepared
+
+
+async def _serve_scenarios(base: str, sizes: Sizes, scenarios: list[str], prepared: dict) -> Run:
+    run = Run(base=base, sizes=sizes, lesson_urls=prepared["lesson_urls"])
+    readers: list[httpx.AsyncClient] = []
+    if {"reading", "export"} & set(scenarios):
+        readers = await sign_in_all(base, prepared["readers"])
+    if "reading" in scenarios:
+        await scenario_reading(run, readers)
+    if "export" in scenarios:
+        await scenario_export(run, readers, prepared["training"])
+    await _close(readers)
+    if "quiz-day" in scenarios:
+        await scenario_quiz_day(run, prepared["quiz-day"])
+    if "burst" in scenarios:
+        await scenario_burst(run, prepared["burst"])
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?", default="all", choices=("all", *SCENARIOS))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="每个场景都缩小规模，只检查能否运行")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else Sizes()
+    scenarios = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+
+    database_url, server_url = prepare_database()
+    use_database(database_url)
+    env = {**os.environ}
+    env.pop("SECRET_KEY", None)
+    engine = "PostgreSQL" if server_url else "SQLite"
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(f"# {engine}，{args.workers} 个进程，{time.strftime('%Y-%m-%d')}，提交 {commit or '?'}")
+    try:
+        needed = sizes.quiz_cadres + sizes.burst + sizes.limit_attempts
+        make_demo(env, max(2000, needed + 600))
+        prepared = asyncio.run(_prepare(sizes, scenarios))
+        process, base = start_server(env, args.workers)
+        try:
+            run = asyncio.run(_serve_scenarios(base, sizes, scenarios, prepared))
+        finally:
+            stop_server(process)
+        if "limit" in scenarios:
+            asyncio.run(scenario_limit(run, prepared["limit"]))
+    finally:
+        drop_database(database_url, server_url)
+    print("\n## 与目标对比")
+    for check in run.checks:
+        print(check.line())
+    for failure in run.failures:
+        print("失败：" + failure)
+    sys.exit(1 if run.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
