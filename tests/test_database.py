@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -11,7 +12,7 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.postgres import PostgresEngine
 
 from app.asgi import create_app
-from app.db import DB, SQLITE_BUSY_TIMEOUT_SECONDS, is_sqlite, write_transaction
+from app.db import DB, SQLITE_BUSY_TIMEOUT_SECONDS, is_sqlite, make_engine, write_transaction
 from app.tables import Unit
 
 sqlite_only = pytest.mark.skipif(not is_sqlite(), reason="SQLite 专项检查")
@@ -46,6 +47,41 @@ async def test_write_transactions_take_the_write_lock_when_they_begin(db):
                 other.execute("BEGIN IMMEDIATE")
         finally:
             other.close()
+
+
+@sqlite_only
+@pytest.mark.parametrize(("full_sync", "level"), [(False, 1), (True, 2)])
+async def test_commits_sync_the_log_at_checkpoints_unless_full_sync_is_asked_for(
+    db, full_sync, level
+):
+    engine = make_engine(f"sqlite:///{DB.path}", full_sync=full_sync)  # NORMAL is 1, FULL 2
+    connection = engine.acquire()
+    try:
+        assert connection.raw.execute("PRAGMA synchronous").fetchone()["synchronous"] == level
+    finally:
+        engine.release(connection)
+        await engine.close_idle()
+
+
+@sqlite_only
+async def test_a_statement_outside_a_transaction_waits_for_this_process_s_transaction(db):
+    """A lone write must not wait on the file lock held by a transaction of its own event
+    loop, which could then never finish."""
+
+    go = asyncio.Event()
+
+    async def lone_write():
+        await go.wait()
+        await Unit.insert(Unit(name="排队工会", kind="grassroots_union"))
+
+    waiting = asyncio.ensure_future(lone_write())  # outside the transaction's context
+    async with write_transaction():
+        go.set()
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        await Unit.insert(Unit(name="先到工会", kind="grassroots_union"))
+    await waiting
+    assert await Unit.count().where(Unit.name.is_in(["排队工会", "先到工会"])) == 2
 
 
 async def test_a_failed_write_transaction_leaves_nothing(db):
