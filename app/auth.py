@@ -19,7 +19,7 @@ from app.forms import FormBody
 from app.passwords import hash_password, password_problem, verify_password
 from app.sessions import ABSOLUTE_TIMEOUT, delete_expired_sessions, rotate_session
 from app.settings import get_settings
-from app.tables import LoginAttempt, User
+from app.tables import LoginAttempt, Unit, User
 from app.throttle import account_lock, address_throttled
 
 # Verified against when the username is unknown, so both cases take the same time.
@@ -39,6 +39,39 @@ def _password_stamp(user: User) -> str:
     return str(user.password_changed_at or "")
 
 
+def _signed_in_query() -> str:
+    """The person with their unit, written out once: it runs on every request, and building
+    it with Piccolo's joined `objects(User.unit)` costs about 1 ms each time."""
+    person = ", ".join(f'a."{c._meta.db_column_name}"' for c in User._meta.columns)
+    unit = ", ".join(
+        f'u."{c._meta.db_column_name}" AS "unit.{c._meta.db_column_name}"'
+        for c in Unit._meta.columns
+    )
+    return (
+        f'SELECT {person}, {unit} FROM "{User._meta.tablename}" a '
+        f'LEFT JOIN "{Unit._meta.tablename}" u ON u."id" = a."unit" '
+        'WHERE a."id" = {} AND a."active" = {}'
+    )
+
+
+_SIGNED_IN = _signed_in_query()
+
+
+async def active_user(uid: int) -> User | None:
+    """An active person, with `unit` loaded as a Unit (as `User.objects(User.unit)` gives)."""
+    rows = await User.raw(_SIGNED_IN, uid, True)
+    if not rows:
+        return None
+    row = rows[0]
+    user = User.from_dict({k: v for k, v in row.items() if not k.startswith("unit.")})
+    user._exists_in_db = True
+    if row["unit.id"] is not None:
+        unit = Unit.from_dict({k[5:]: v for k, v in row.items() if k.startswith("unit.")})
+        unit._exists_in_db = True
+        user.unit = unit
+    return user
+
+
 async def retrieve_user(session: dict[str, Any], connection: ASGIConnection) -> User | None:
     """The signed-in, active person of this session, or None when it has ended."""
     uid = session.get("uid")
@@ -47,7 +80,7 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection) -> 
         return None
     if _now().timestamp() - auth_at > ABSOLUTE_TIMEOUT.total_seconds():
         return None
-    user = await User.objects(User.unit).where(User.id == uid, User.active.eq(True)).first()
+    user = await active_user(uid)
     if user is None or session.get("pw") != _password_stamp(user):
         return None
     return user

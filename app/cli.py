@@ -150,6 +150,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         # Behind a reverse proxy, the addresses whose X-Forwarded-For is trusted.
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # Phones keep their connection between answers; closed too early (uvicorn's 5 s), a
+        # request sent on it as it closes fails.
+        timeout_keep_alive=75,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,13 +37,37 @@ class _Connection:
         self.raw.row_factory = dict_factory
         self.raw.execute("PRAGMA foreign_keys = 1")
         self.raw.execute(f"PRAGMA synchronous = {synchronous}")
+        self.busy_timeout = connection_kwargs.get("timeout", SQLITE_BUSY_TIMEOUT_SECONDS)
 
     @property
     def in_transaction(self) -> bool:
         return self.raw.in_transaction
 
     async def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        if sql.startswith(("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")):
+            await self.take_write_lock(sql)
+            return self.raw.cursor()
         return self.raw.execute(sql, parameters)
+
+    async def take_write_lock(self, begin: str) -> None:
+        """BEGIN IMMEDIATE, waiting for another process's write to end without holding up
+        the event loop: SQLite's own busy handler would sleep in this thread. After the busy
+        timeout, the same "database is locked" error as SQLite's."""
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.001
+        self.raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    self.raw.execute(begin)
+                    return
+                except sqlite3.OperationalError as error:
+                    if not _is_busy(error) or time.monotonic() + delay > deadline:
+                        raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.02)
+        finally:
+            self.raw.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
 
     def fetch(self, sql: str, parameters: Any) -> list[dict[str, Any]]:
         return self.raw.execute(sql, parameters).fetchall()
@@ -74,6 +99,10 @@ class _OwnConnectionTransaction(SQLiteTransaction):
         return exception is None
 
 
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
+
+
 def _reads_only(query: str) -> bool:
     return query.lstrip()[:6].upper() in ("SELECT", "WITH R", 'WITH "')
 
@@ -85,11 +114,11 @@ class InLoopSQLiteEngine(SQLiteEngine):
     transaction (about 0.6 ms), and every statement then passes between two threads, which
     under load wait for each other's turn with the interpreter lock. A statement on a local
     SQLite file in WAL mode takes micro- to milliseconds: it runs here directly, on an open
-    connection kept for the next one. Readers never wait in WAL mode. Writers wait for the
-    file's lock only while another process commits, since every transaction of this process
-    takes the in-process writer lock first (see `write_transaction`), and so does a single
-    writing statement outside a transaction: it can't wait on a lock held by a transaction
-    of its own event loop, which would then never finish. Big reads streamed with
+    connection kept for the next one. Readers never wait in WAL mode. A writer takes the
+    in-process writer lock first (see `write_transaction`; a single writing statement
+    outside a transaction too, so it never waits on a transaction of its own event loop,
+    which could then never finish), then the file's lock, waiting for another process's
+    commit with asyncio.sleep rather than in SQLite's busy handler. Big reads streamed with
     `DB.batch` keep aiosqlite's own connection and thread."""
 
     def __init__(self, path: str, full_sync: bool = False, **connection_kwargs: Any) -> None:
@@ -132,7 +161,10 @@ class InLoopSQLiteEngine(SQLiteEngine):
         async with writer_lock():
             connection = self.acquire()
             try:
-                return connection.fetch(query, args or [])
+                await connection.take_write_lock("BEGIN IMMEDIATE")
+                rows = connection.fetch(query, args or [])
+                connection.raw.execute("COMMIT")
+                return rows
             finally:
                 self.release(connection)
 

@@ -327,3 +327,17 @@ async def test_simultaneous_attempts_cannot_slip_past_the_limits(people, monkeyp
     assert len(checked) <= 10
     assert statuses.count(403) == 30 - statuses.count(400)
     assert all("锁定" in r.text for r in responses if r.status_code == 403)
+
+
+async def test_the_signed_in_person_is_loaded_as_piccolo_would_load_them(people):
+    from app.auth import active_user
+    from app.tables import User
+
+    for person in people.values():
+        expected = await User.objects(User.unit).where(User.id == person.id).first()
+        loaded = await active_user(person.id)
+        assert loaded.to_dict() == expected.to_dict()
+        assert loaded.unit.to_dict() == expected.unit.to_dict()
+        assert type(loaded.active) is bool and type(loaded.created_at) is type(expected.created_at)
+    await User.update({User.active: False}).where(User.id == people["cadre"].id)
+    assert await active_user(people["cadre"].id) is None

@@ -84,6 +84,25 @@ async def test_a_statement_outside_a_transaction_waits_for_this_process_s_transa
     assert await Unit.count().where(Unit.name.is_in(["排队工会", "先到工会"])) == 2
 
 
+@sqlite_only
+async def test_a_writer_waiting_for_another_process_leaves_the_event_loop_free(db):
+    other = sqlite3.connect(DB.path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+
+    async def write():
+        async with write_transaction():
+            await Unit.insert(Unit(name="等候工会", kind="grassroots_union"))
+
+    waiting = asyncio.ensure_future(write())
+    await asyncio.sleep(0.2)  # the event loop still runs other work meanwhile
+    assert await Unit.count() >= 0
+    assert not waiting.done()
+    other.rollback()
+    other.close()
+    await waiting
+    assert await Unit.exists().where(Unit.name == "等候工会")
+
+
 async def test_a_failed_write_transaction_leaves_nothing(db):
     with pytest.raises(RuntimeError):
         async with write_transaction():
