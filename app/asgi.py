@@ -74,6 +74,8 @@ def _flash_messages(context: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _configure_templates(engine: JinjaTemplateEngine) -> None:
+    # Templates change with a new release, not while the site runs (except when debugging).
+    engine.engine.auto_reload = get_settings().debug
     engine.register_template_callable("current_user", _current_user)
     engine.register_template_callable("flash_messages", _flash_messages)
     timezone = get_settings().timezone
@@ -159,7 +161,8 @@ def create_app() -> Litestar:
         guards=[own_password_chosen],
         exception_handlers=api.json_under_api(errors.exception_handlers),
         response_headers=SECURITY_HEADERS,
-        request_max_body_size=12 * 1024 * 1024,
+        # Forms of typed text; the upload pages allow more on their own routes.
+        request_max_body_size=errors.MAX_FORM_BYTES,
         # The schema documents the JSON API only (its router opts back in); not the HTML pages.
         openapi_config=api.openapi_config(),
         include_in_schema=False,

@@ -35,6 +35,7 @@ from app.course_import import (
 from app.course_plan import Part, PlanError, PlannedModule, default_plan, parts_of
 from app.db import write_transaction
 from app.documents import Document, DocumentError, parse_document, read_text, source_for
+from app.errors import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
 from app.forms import FormBody
 from app.guards import load_upload, requires_role
 from app.lessons import read_course_dir, sync_course
@@ -43,7 +44,7 @@ from app.tables import Upload, User
 
 logger = logging.getLogger("peixun")
 KIND = "document"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES
 UPLOAD_KEPT_FOR = timedelta(days=1)  # an upload nobody published is removed at the next one
 MODULE_TITLE_MAX, LESSON_TITLE_MAX = 200, 300  # what the tables hold
 
@@ -221,7 +222,7 @@ async def upload_form(request: Request) -> Template:
     return await _form_page(request.user)
 
 
-@post("/course/import", name="course_upload_file")
+@post("/course/import", name="course_upload_file", request_max_body_size=MAX_UPLOAD_BODY_BYTES)
 async def upload_file(
     request: Request,
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
@@ -232,7 +233,9 @@ async def upload_file(
         return await _form_page(user, "请选择要上传的文件（.txt、.md 或 .docx）。", 400)
     content = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
-        return await _form_page(user, "文件超过 10 MB，无法导入。", 400)
+        return await _form_page(
+            user, f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，无法导入。", 400
+        )
     filename = upload_name(file.filename)
     try:
         _document(filename, content)
@@ -256,7 +259,12 @@ async def plan_page(request: Request, upload_id: FromPath[int]) -> Template:
     return _plan_page(upload, document, initial_draft(document, prefix, taken))
 
 
-@post("/course/import/{upload_id:int}", name="course_upload_save")
+# The plan form has a row for every part of the document: it grows with the uploaded file.
+@post(
+    "/course/import/{upload_id:int}",
+    name="course_upload_save",
+    request_max_body_size=MAX_UPLOAD_BODY_BYTES,
+)
 async def plan_save(
     request: Request, upload_id: FromPath[int], data: FormBody
 ) -> Template | Redirect:

@@ -27,6 +27,7 @@ from app.auth import normalize_username
 from app.cadre_import import Problem, normalize_phone
 from app.completion import lacks_text
 from app.db import write_transaction
+from app.errors import MAX_UPLOAD_BODY_BYTES
 from app.guards import requires_role, scope_path
 from app.pagination import Page
 from app.people import _matches as person_matches
@@ -649,7 +650,12 @@ async def enroll_pick_save(request: Request, training_id: FromPath[int]) -> Temp
     return await _finish(request, training, ids, f"已将 {count} 人报名{batch.name}。")
 
 
-@post("/trainings/{training_id:int}/enroll/upload", name="enroll_upload", guards=[ENROLLING])
+@post(
+    "/trainings/{training_id:int}/enroll/upload",
+    name="enroll_upload",
+    guards=[ENROLLING],
+    request_max_body_size=MAX_UPLOAD_BODY_BYTES,
+)
 async def enroll_upload(request: Request, training_id: FromPath[int]) -> Template:
     user: User = request.user
     data = await request.form()
@@ -662,7 +668,7 @@ async def enroll_upload(request: Request, training_id: FromPath[int]) -> Templat
         return Template("trainings/enroll_upload.html", context=context, status_code=400)
     content = await upload.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
-        context["error"] = "文件超过 10 MB，请拆分后分批上传。"
+        context["error"] = f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批上传。"
         return Template("trainings/enroll_upload.html", context=context, status_code=400)
     filename = stored_filename(upload.filename)
     plan = await plan_upload(filename, content, training_id=training.id, batch=batch, scope=scope)

@@ -14,18 +14,26 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 
 from app.guards import PasswordChangeRequired
 
 logger = logging.getLogger("peixun")
 
+_MB = 1024 * 1024
+# The largest request bodies accepted. Litestar refuses a longer body with 413 as soon as its
+# Content-Length says so, before reading any of it, or while streaming it in chunks.
+MAX_FILE_BYTES = 10 * _MB  # one uploaded file (every upload page checks it again)
+MAX_FORM_BYTES = 1 * _MB  # a form without a file: typed text only
+MAX_UPLOAD_BODY_BYTES = MAX_FILE_BYTES + 1 * _MB  # a file, with the form fields around it
+
 _TITLES = {
     400: "提交的内容有误",
     403: "没有权限",
     404: "页面不存在",
     405: "不支持的操作",
-    413: "文件太大",
+    413: "提交的内容太大",
     429: "操作过于频繁",
     500: "系统出错了",
     503: "系统繁忙",
@@ -87,10 +95,28 @@ def http_error(request: Request, exc: HTTPException) -> Template:
         return server_error(request, exc)
     message = {
         405: "此页面不支持这种操作，请从页面上的按钮进入。",
-        413: "上传的文件太大，请拆分后再上传。",
         429: "操作过于频繁，请稍后再试。",
     }.get(status, "请求无法处理，请返回上一页重试。")
     return error_page(request, status, message)
+
+
+def body_too_large(request: Request, exc: RequestEntityTooLarge) -> Response:
+    """A form or upload over its route's limit: refused before it is read, nothing saved."""
+    route_handler = request.scope.get("route_handler")
+    limit = route_handler.resolve_request_max_body_size() if route_handler else None
+    sends_a_file = request.content_type[0] == "multipart/form-data"
+    if sends_a_file and limit is not None and limit >= MAX_UPLOAD_BODY_BYTES:
+        message = (
+            f"上传的文件太大：每个文件最多 {MAX_FILE_BYTES // _MB} MB，没有导入任何内容。"
+            "请拆分成几个较小的文件后分批上传。"
+        )
+    else:
+        most = f"{(limit or MAX_FORM_BYTES) / _MB:g} MB"
+        message = f"提交的内容太大（最多 {most}），没有保存。请删减后重新提交。"
+    logger.warning("请求内容超过上限（%s 字节）：%s %s", limit, request.method, request.url.path)
+    if request.headers.get("x-requested-with") == "fetch":
+        return Response({"ok": False, "message": message}, status_code=413)
+    return error_page(request, 413, message)
 
 
 def server_error(request: Request, exc: Exception) -> Template:
@@ -130,6 +156,7 @@ exception_handlers = {
     PermissionDeniedException: permission_denied,
     NotFoundException: not_found,
     ValidationException: validation_error,
+    RequestEntityTooLarge: body_too_large,
     HTTPException: http_error,
     Exception: server_error,
 }

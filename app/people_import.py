@@ -32,12 +32,13 @@ from app.cadre_import import (
     template_xlsx,
 )
 from app.db import write_transaction
+from app.errors import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
 from app.guards import ADMIN_ROLES, requires_role
 from app.passwords import generate_initial_password, hash_initial_password
 from app.tables import Unit, Upload, User
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES
 _INSERT_CHUNK = 500
 _FILENAME_MAX = 255
 # An upload waits this long for its confirmation; older ones are removed at the next upload.
@@ -142,7 +143,7 @@ async def import_template() -> Response[bytes]:
     )
 
 
-@post("/people/import", name="import_upload")
+@post("/people/import", name="import_upload", request_max_body_size=MAX_UPLOAD_BODY_BYTES)
 async def import_upload(
     request: Request,
     # Any, not UploadFile: the form also carries the CSRF token as text.
@@ -159,7 +160,10 @@ async def import_upload(
     if len(content) > MAX_UPLOAD_BYTES:
         return Template(
             "people/import.html",
-            context={"plan": None, "error": "文件超过 10 MB，请拆分后分批导入。"},
+            context={
+                "plan": None,
+                "error": f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入。",
+            },
             status_code=400,
         )
     user: User = request.user

@@ -27,13 +27,14 @@ from app.banks.own_format import BankHeader
 from app.banks.pages import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX
 from app.banks.store import ImportPreview, import_preview, preview_import
 from app.db import write_transaction
+from app.errors import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
 from app.guards import load_upload, requires_role
 from app.people_import import stored_filename
 from app.tables import Bank, Module, Upload, User
 
 KIND = "bank"
 PASTED_NAME = "粘贴的题目.txt"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES
 UPLOAD_KEPT_FOR = timedelta(days=1)  # an upload nobody confirmed is removed at the next one
 SHOWN_MAX = 2000  # rows of the preview's table of questions
 TARGET_FIELDS = ("format", "bank", "title", "module")
@@ -148,7 +149,7 @@ async def import_form(bank: FromQuery[str] = "") -> Template:
     return await _form_page({"bank": bank})
 
 
-@post("/banks/import", name="bank_import_upload")
+@post("/banks/import", name="bank_import_upload", request_max_body_size=MAX_UPLOAD_BODY_BYTES)
 async def import_upload(
     request: Request,
     # Any, not UploadFile: the form also carries text fields and the CSRF token.
@@ -182,7 +183,11 @@ async def import_upload(
         if target.format == "auto":
             target = dataclasses.replace(target, format="text")
     if len(content) > MAX_UPLOAD_BYTES:
-        return await _form_page(data, "文件超过 10 MB，无法导入。请拆分后分批导入。", 400)
+        return await _form_page(
+            data,
+            f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，无法导入。请拆分后分批导入。",
+            400,
+        )
     try:
         read_bank_file(filename, content, target.format)
     except BankFormatError as error:
