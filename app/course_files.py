@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from app import yaml_text
+
 READING_SPEED = 300  # characters a minute
 _HEADING = re.compile(r"^## (?P<title>.+?) \{#(?P<ref>[^}]+)\}\s*$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -135,7 +137,9 @@ def parse_module(text: str, filename: str = "") -> ModuleText:
     except StopIteration:
         raise CourseFileError(f"{where}：文件头没有以“---”结束。") from None
     try:
-        front = yaml.safe_load("\n".join(lines[1:end])) or {}
+        front = yaml_text.load("\n".join(lines[1:end])) or {}
+    except (yaml_text.BadValue, yaml_text.TooMuch) as error:  # the header starts on line 2
+        raise CourseFileError(f"{where}第 {error.line + 1} 行：文件头中的{error.message}") from None
     except yaml.YAMLError as error:
         raise CourseFileError(f"{where}文件头格式有误：{error}") from None
     if not isinstance(front, dict):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from app import yaml_text
 from app.course_files import LessonText, ModuleText, SourceInfo
 from app.documents import Document, Section
 
@@ -98,7 +99,11 @@ def default_plan(document: Document, prefix: str = "module") -> list[PlannedModu
 def read_plan(text: str, filename: str = "plan") -> list[PlannedModule]:
     """A plan file: `modules:` a list of {slug, title, parts, note}."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml_text.load(text) or {}
+    except yaml_text.BadValue as error:
+        raise PlanError(f"“{filename}”第 {error.line} 行的{error.message}") from None
+    except yaml_text.TooMuch as error:
+        raise PlanError(f"“{filename}”格式有误：{error.message}") from None
     except yaml.YAMLError as error:
         raise PlanError(f"“{filename}”格式有误：{error}") from None
     rows = data.get("modules") if isinstance(data, dict) else None

@@ -33,9 +33,9 @@ from datetime import datetime
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from app import yaml_text
 from app.banks.model import QUESTION_TYPES
 from app.quiz_core import COUNTED_POLICIES, REVIEW_POLICIES, DrawRule
 
@@ -48,7 +48,6 @@ _TYPE_NAMES = {
     **{label + "题": name for name, label in QUESTION_TYPES.items()},
 }
 _TAG = "tag:yaml.org,2002:"
-_CONSTRUCTOR = SafeConstructor()  # turns a YAML number or boolean node into its value
 # Characters that would break a one-line value (line breaks, controls).
 _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _LABELS = {
@@ -137,7 +136,7 @@ def _compose(text: str, problems: list[str]) -> MappingNode | None:
         problems.append(f"文件太大（超过 {MAX_CHARACTERS} 字符）。")
         return None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml_text.compose(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f"第 {mark.line + 1} 行：" if mark else ""
@@ -146,7 +145,7 @@ def _compose(text: str, problems: list[str]) -> MappingNode | None:
         line = text[: error.position].count("\n") + 1
         code = error.character if isinstance(error.character, int) else ord(error.character)
         problems.append(f"第 {line} 行：含有不能使用的字符（U+{code:04X}）。")
-    except (yaml.YAMLError, RecursionError):
+    except yaml.YAMLError:  # yaml_text.TooDeep and TooLarge among them
         problems.append("不是有效的 YAML 文件。")
     else:
         if isinstance(root, MappingNode):
@@ -214,8 +213,8 @@ def _rule(number: int, node: Node, problems: list[str]) -> DrawRule | None:
 def _numeric(node: Node) -> int | float:
     if isinstance(node, ScalarNode) and node.tag in (_TAG + "int", _TAG + "float"):
         try:
-            value = _CONSTRUCTOR.construct_object(node)
-        except (ValueError, yaml.YAMLError):
+            value = yaml_text.value_of(node)
+        except yaml.YAMLError:  # `!!int 0xZZ`, `!!float` with no value
             value = None
         if isinstance(value, int | float) and math.isfinite(value):
             if abs(value) > 1e12:  # also keeps float() of a huge int from overflowing
@@ -254,9 +253,10 @@ def _flag(node: Node) -> bool:
     if isinstance(node, ScalarNode) and node.value in ("是", "否"):
         return node.value == "是"
     if isinstance(node, ScalarNode) and node.tag == _TAG + "bool":
-        value = _CONSTRUCTOR.bool_values.get(node.value.lower())
-        if value is not None:
-            return value
+        try:
+            return bool(yaml_text.value_of(node))
+        except yaml.YAMLError:  # `!!bool maybe`
+            pass
     raise _Invalid("应为 true 或 false。")
 
 

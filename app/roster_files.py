@@ -17,6 +17,7 @@ import io
 import math
 import re
 import unicodedata
+import zipfile
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ COLUMNS_OPTIONAL = ("性别", "工号")
 COLUMNS_ALL = COLUMNS_REQUIRED + COLUMNS_OPTIONAL
 
 MAX_DATA_ROWS = 20_000
+# The whole .xlsx package unzipped: a roster of MAX_DATA_ROWS rows is a few MB, a zip bomb far
+# more. zipfile reads no more of a member than its stated size, so the stated sizes are a bound.
+MAX_UNZIPPED = 200 * 1024 * 1024
 NAME_MAX = 30
 POSITION_MAX = 50
 STAFF_NO_MAX = 50
@@ -169,6 +173,16 @@ def _xlsx_rows(shown: str, content: bytes) -> Generator[tuple[int, Sequence[obje
         raise ImportFileError(
             f"无法读取文件“{shown}”：它是旧版 .xls 文件或设置了打开密码。"
             "请取消密码，并用 Excel 另存为 .xlsx 后重新上传。"
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as package:
+            unzipped = sum(info.file_size for info in package.infolist())
+    except Exception as exc:  # not a zip file, or a broken one
+        raise _not_excel(shown) from exc
+    if unzipped > MAX_UNZIPPED:
+        raise ImportFileError(
+            f"无法读取文件“{shown}”：解压后超过 {MAX_UNZIPPED // 1024 // 1024} MB，"
+            "不是正常的名单文件。请删除其中的图片和多余的工作表，或分成几个文件分别上传。"
         )
     try:
         from openpyxl import load_workbook

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +25,7 @@ from app.cadre_import import (
     read_table,
     template_xlsx,
 )
+from app.roster_files import MAX_UNZIPPED
 
 HEADER = ["姓名", "单位", "职务", "手机号", "性别", "工号"]
 
@@ -243,6 +245,31 @@ def test_corrupt_zip_is_not_an_excel_file() -> None:
     content = make_xlsx([HEADER])
     with pytest.raises(ImportFileError, match="不是有效的 Excel 文件"):
         read_table("x.xlsx", content[: len(content) // 2])
+
+
+def padded(content: bytes, size: int) -> bytes:
+    """The workbook with one more member of `size` spaces (rounded up to a MB): small
+    zipped, as large as asked unzipped."""
+    buffer = io.BytesIO(content)
+    chunk = b" " * 2**20
+    with (
+        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as package,
+        package.open("xl/padding.xml", "w", force_zip64=True) as member,
+    ):
+        for _ in range(-(-size // len(chunk))):
+            member.write(chunk)
+    return buffer.getvalue()
+
+
+def test_a_workbook_that_unzips_too_large_is_refused_unread() -> None:
+    content = make_xlsx([HEADER, ["王五", "解放区总工会", "主席", 13812345678]])
+    assert len(read_table("x.xlsx", padded(content, 2**20))) == 1  # padding alone is no fault
+    bomb = padded(content, MAX_UNZIPPED)
+    assert len(bomb) < 1024 * 1024
+    for filename in ("名单.xlsx", "名单.csv"):  # a workbook renamed to .csv is read as one
+        with pytest.raises(ImportFileError) as info:
+            read_table(filename, bomb)
+        assert str(info.value).startswith(f"无法读取文件“{filename}”：解压后超过 200 MB，")
 
 
 def test_old_xls_and_other_extensions_are_refused() -> None:

@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 from html import unescape
 
@@ -226,6 +227,24 @@ async def test_a_file_that_is_not_excel_gets_a_chinese_message(client, people):
     broken = await upload(client, b"this is not a zip file at all", "名单.xlsx")
     assert broken.status_code == 400
     assert "不是有效的 Excel 文件" in text_of(broken.text)
+    assert await Upload.count() == 0
+
+
+async def test_a_workbook_that_unzips_too_large_is_refused_and_nothing_kept(client, people):
+    await login(client, "admin")
+    before = await User.count()
+    content = make_xlsx(GOOD)
+    buffer = io.BytesIO(content)
+    with (
+        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as package,
+        package.open("xl/padding.xml", "w", force_zip64=True) as member,
+    ):
+        for _ in range(201):  # 201 MB of spaces, about 200 KB zipped
+            member.write(b" " * 2**20)
+    response = await upload(client, buffer.getvalue())
+    assert response.status_code == 400
+    assert "解压后超过 200 MB" in text_of(response.text)
+    assert await User.count() == before
     assert await Upload.count() == 0
 
 

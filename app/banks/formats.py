@@ -78,10 +78,14 @@ def read_bank_file(filename: str, content: bytes, fmt: str = "auto") -> BankFile
         if ext != ".xlsx":
             raise BankFormatError("Excel 格式的题库请上传 .xlsx 文件。")
         return BankFile("xlsx", None, parse_xlsx(content))
+    # read_text knows .txt, .md and .docx; a .gift file is plain text read as .txt, under
+    # a stand-in name that its messages must not show.
+    read_as = filename + ".txt" if ext == ".gift" else filename
     try:
-        text = read_text(filename if ext != ".gift" else filename + ".txt", content)
+        text = read_text(read_as, content)
     except DocumentError as error:
-        raise BankFormatError(str(error)) from None
+        message = str(error).replace(f"“{read_as}”", f"“{filename}”")
+        raise BankFormatError(message) from None
     return read_bank_text(text, fmt if fmt != "auto" else detect_format(filename, text), filename)
 
 

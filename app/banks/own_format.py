@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from app import yaml_text
 from app.banks.model import (
     LETTERS,
     QUESTION_TYPES,
@@ -238,8 +239,11 @@ def _front_matter(lines: list[str], problem: Callable) -> tuple[BankHeader, int]
         problem(1, "文件头没有以“---”结束。")
         return empty, len(lines)
     try:
-        front = yaml.safe_load("\n".join(lines[1:end]))
-    except yaml.YAMLError as error:
+        front = yaml_text.load("\n".join(lines[1:end]))
+    except yaml_text.BadValue as error:
+        problem(error.line + 1, f"文件头中的{error.message}")  # the header starts on line 2
+        return empty, end + 1
+    except yaml.YAMLError as error:  # TooDeep and TooLarge have no problem_mark: line 1
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem(line, "文件头不是有效的“键: 值”格式。")
