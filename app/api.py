@@ -366,6 +366,8 @@ def _numbers(enrolled: int, completed: int, scored: int, score_sum: float, hours
 # The endpoints.
 
 _ERRORS = {
+    # Litestar would document its own {status_code, detail} body; the API answers {"error": …}.
+    400: ResponseSpec(ApiError, description="参数不正确（例如页码不是正整数）"),
     401: ResponseSpec(ApiError, description="没有令牌，或令牌无效、已撤销"),
     404: ResponseSpec(ApiError, description="培训（或期次）不存在，或不在令牌的单位范围内"),
 }

@@ -1,0 +1,315 @@
+"""Every main page, as each role sees it, passes axe-core and fits a 360 px phone.
+
+One real server, one Chromium, the demo data set (small): each page is opened at 360 px and
+again at 1280 px, axe-core (from npm, in tests/axe/) runs on it, and any violation of impact
+"serious" or "critical" fails the test with its rule, impact, selectors and page. At 360 px no
+page may scroll sideways, with the standard font nor with the cadre's large-font switch on.
+All problems of all pages are listed in one failure.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app.db import DB, is_sqlite
+from app.demo import DEMO_PASSWORD, load_demo
+from app.demo_attempts import take_quiz
+from app.tables import (
+    Attempt,
+    Bank,
+    ClassSession,
+    Completion,
+    Lesson,
+    Question,
+    Quiz,
+    Training,
+    Unit,
+    User,
+)
+from tests.test_browser import CHROMIUM, PHONE, server  # noqa: F401  (the server fixture)
+
+AXE_DIR = Path(__file__).parent / "axe"
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 800}
+BLOCKING = ("serious", "critical")
+
+if not AXE_JS.exists():
+    message = "无障碍测试需要 npm 上的 axe-core：npm ci --prefix tests/axe（需要 nodejs 和 npm）"
+    if os.environ.get("PEIXUN_REQUIRE_BROWSER") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+DEMO_CADRES = 30
+
+
+@pytest.fixture
+async def site(content):
+    """The demo data set (small), plus the demo cadre halfway through a module quiz; returns
+    the ids and slugs the page addresses need."""
+    if is_sqlite():
+        await load_demo(cadre_count=DEMO_CADRES)
+    else:  # thousands of small queries: a pool saves a connection for each
+        await DB.start_connection_pool(min_size=1, max_size=4)
+        try:
+            await load_demo(cadre_count=DEMO_CADRES)
+        finally:
+            await DB.close_connection_pool()
+    cadre = await User.select(User.id).where(User.username == "cadre").first()
+    quiz = await Quiz.select().where(Quiz.slug == "gonghui-zhangcheng-quiz").first()
+    await take_quiz(quiz, cadre["id"], 0.8, datetime.now(UTC), random.Random(1), finish=False)
+    in_progress = await (
+        Attempt.select(Attempt.id)
+        .where(Attempt.account == cadre["id"], Attempt.finished_at.is_null())
+        .first()
+    )
+    finished = await (
+        Attempt.select(Attempt.id)
+        .where(Attempt.account == cadre["id"], Attempt.finished_at.is_not_null())
+        .order_by(Attempt.id)
+        .first()
+    )
+    lesson = await (
+        Lesson.select(Lesson.slug, Lesson.module.slug.as_alias("module_slug"))
+        .order_by(Lesson.id)
+        .first()
+    )
+    bank = await Bank.select(Bank.id, Bank.slug).order_by(Bank.id).first()
+    question = await Question.select(Question.key).where(Question.bank == bank["id"]).first()
+    training = await Training.select(Training.id).order_by(Training.id).first()
+    completion = await (
+        Completion.select(Completion.id, Completion.code, Completion.training)
+        .order_by(Completion.id)
+        .first()
+    )
+    session = await (
+        ClassSession.select(ClassSession.id, ClassSession.batch, ClassSession.batch.training)
+        .order_by(ClassSession.id)
+        .first()
+    )
+    person = await User.select(User.id).where(User.role == "cadre").order_by(User.id).first()
+    unit = await Unit.select(Unit.id).order_by(Unit.depth, Unit.id).limit(2)
+    return {
+        "attempt": in_progress["id"],
+        "result": finished["id"],
+        "quiz": quiz["slug"],
+        "module": lesson["module_slug"],
+        "lesson": lesson["slug"],
+        "bank": bank["slug"],
+        "question": question["key"],
+        "training": training["id"],
+        "code": completion["code"],
+        "completion": completion["id"],
+        "completion_training": completion["training"],
+        "session": session["id"],
+        "batch": session["batch"],
+        "rotation": session["batch.training"],
+        "person": person["id"],
+        "unit": unit[-1]["id"],
+    }
+
+
+def _pages(s: dict) -> dict[str | None, list[str]]:
+    """The pages to check, by the demo account that opens them (None: not signed in)."""
+    training = s["training"]
+    return {
+        None: ["/login", f"/verify/{s['code']}"],
+        "cadre": [
+            "/",
+            "/course",
+            f"/course/{s['module']}",
+            f"/course/{s['module']}/{s['lesson']}",
+            f"/quizzes/{s['quiz']}",
+            f"/attempts/{s['attempt']}",
+            f"/attempts/{s['result']}/result",
+            "/mistakes",
+            "/my/trainings",
+            "/checkin",
+            "/password",
+            "/course/search?q=工会",
+            "/no-such-page",
+        ],
+        "trainer": [
+            "/",
+            "/banks",
+            f"/banks/{s['bank']}",
+            f"/banks/{s['bank']}/questions/{s['question']}/edit",
+            f"/banks/{s['bank']}/coverage",
+            "/banks/import",
+            "/admin/quizzes",
+            f"/admin/quizzes/{s['quiz']}/edit",
+            f"/admin/quizzes/{s['quiz']}/attempts",
+            f"/admin/attempts/{s['result']}",
+            "/course/import",
+            "/trainings",
+            f"/trainings/{training}",
+            f"/trainings/{s['rotation']}/batches/{s['batch']}/sessions",
+            f"/sessions/{s['session']}/attendance",
+            f"/sessions/{s['session']}/code",
+        ],
+        "county-admin": [
+            "/",
+            "/reports",
+            f"/reports/trainings/{training}/summary",
+            f"/reports/trainings/{training}/roster",
+            f"/reports/trainings/{training}/reminders",
+            "/people",
+            f"/people/{s['person']}",
+            "/people/new",
+            "/people/import",
+            "/units",
+            f"/units/{s['unit']}",
+        ],
+        "admin": [
+            "/",
+            "/trainings",
+            "/trainings/new",
+            f"/trainings/{training}",
+            f"/trainings/{training}/edit",
+            f"/trainings/{training}/enroll",
+            f"/trainings/{training}/enrollments",
+            f"/trainings/{s['completion_training']}/certificates",
+            f"/trainings/{s['completion_training']}/certificates/{s['completion']}",
+            "/reports",
+            "/people",
+            "/units",
+            "/audit",
+            "/admin/api-tokens",
+        ],
+    }
+
+
+def _launch(playwright):
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+    )
+
+
+def _sign_in(page, base: str, username: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("用户名（手机号或工号）").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base + "/")
+
+
+# The outermost elements that stick out past the right edge, for the failure message.
+_TOO_WIDE = """() => {
+  const edge = window.innerWidth + 1;
+  const right = (e) => e.getBoundingClientRect().right;
+  const scrolls = (e) => getComputedStyle(e).overflowX !== 'visible';
+  const clipped = (e) => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (scrolls(a)) return true;
+    }
+    return false;
+  };
+  // Absolutely placed boxes escape a scroller that is not their containing block.
+  const escapes = (e) => getComputedStyle(e).position === 'absolute'
+    && !(e.offsetParent && e.offsetParent !== document.body
+         && (scrolls(e.offsetParent) || clipped(e.offsetParent)));
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + [...e.classList].map(c => '.' + c).join('');
+  return [...document.body.querySelectorAll('*')]
+    .filter(e => right(e) > edge
+      && ((right(e.parentElement) <= edge && !clipped(e)) || escapes(e)))
+    .slice(0, 5)
+    .map(e => `${name(e)}（右缘 ${Math.round(right(e))}px）`);
+}"""
+
+
+def _axe(page, axe_source: str) -> list[dict]:
+    """axe-core's violations on the page as it is now.
+
+    page.evaluate runs through the DevTools protocol, which the page's Content-Security-Policy
+    (no inline scripts) does not govern, so axe is injected without bypass_csp and the page is
+    checked exactly as the policy lets it render (no inline styles either).
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(axe_source)
+    return page.evaluate(
+        """async () => {
+          const results = await axe.run(document, {resultTypes: ['violations']});
+          return results.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            targets: v.nodes.map(n => n.target.join(' ')),
+          }));
+        }"""
+    )
+
+
+def _scrolls_sideways(page) -> str:
+    """Why the page is wider than the window, or "" when it is not."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width <= page.evaluate("window.innerWidth"):
+        return ""
+    return f"横向滚动，页面宽 {width}px：" + "、".join(page.evaluate(_TOO_WIDE))
+
+
+class Findings:
+    """Every problem on every page, so one run lists them all."""
+
+    def __init__(self, axe_source: str) -> None:
+        self.axe_source = axe_source
+        self.lines: list[str] = []
+
+    def check(self, page, where: str, sizes=(PHONE, DESKTOP)) -> None:
+        for size in sizes:
+            page.set_viewport_size(size)
+            if size == PHONE and (why := _scrolls_sideways(page)):
+                self.lines.append(f"{where} {PHONE['width']}px：{why}")
+            for v in _axe(page, self.axe_source):
+                if v["impact"] in BLOCKING:
+                    self.lines.append(
+                        f"{where} {size['width']}px：{v['id']}（{v['impact']}）{v['help']}"
+                        f" → {'; '.join(v['targets'][:8])}"
+                    )
+
+
+def _open(page, url: str) -> None:
+    page.set_viewport_size(PHONE)  # laid out at phone width first, as a phone loads it
+    response = page.goto(url)
+    expected = 404 if url.endswith("/no-such-page") else 200
+    assert response and response.status == expected, (url, response and response.status)
+
+
+def test_main_pages_pass_axe_and_fit_a_phone(site, server):  # noqa: F811
+    findings = Findings(AXE_JS.read_text(encoding="utf-8"))
+    pages = _pages(site)
+    with sync_playwright() as playwright:
+        browser = _launch(playwright)
+        for account, paths in pages.items():
+            context = browser.new_context(viewport=PHONE, locale="zh-CN")
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            if account:
+                _sign_in(page, server, account)
+            for path in paths:
+                _open(page, server + path)
+                findings.check(page, f"{path}（{account or '未登录'}）")
+                if path.startswith("/attempts/") and not path.endswith("/result"):
+                    # The 交卷 confirmation, open.
+                    page.get_by_role("button", name="交卷").first.click()
+                    expect(page.locator("[data-submit-dialog]")).to_be_visible()
+                    findings.check(page, f"{path} 交卷确认（{account}）")
+            if account == "cadre":
+                # The large-font switch (about 20 px) must not make any cadre page scroll sideways.
+                page.goto(server + "/")
+                page.get_by_role("button", name="大字").click()
+                expect(page.get_by_role("button", name="标准字")).to_be_visible()
+                for path in paths:
+                    _open(page, server + path)
+                    if why := _scrolls_sideways(page):
+                        findings.lines.append(f"{path}（cadre，大字）360px：{why}")
+            context.close()
+        browser.close()
+    assert not findings.lines, "无障碍或手机宽度问题：\n" + "\n".join(findings.lines)
