@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -107,6 +109,53 @@ def _reads_only(query: str) -> bool:
     return query.lstrip()[:6].upper() in ("SELECT", "WITH R", 'WITH "')
 
 
+class _WriterTurn:
+    """Whose turn it is to write, across the processes serving one SQLite file: an flock on
+    a file beside it. Waiting on SQLite's own lock means polling it, and a process whose
+    writers follow each other closely keeps another polling for seconds; the kernel hands a
+    released flock to the process waiting for it. The wait happens in a worker thread."""
+
+    def __init__(self, database_path: str) -> None:
+        self.path = f"{database_path}-writer.lock"
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except PermissionError:
+                raise sqlite3.OperationalError("attempt to write a readonly database") from None
+            except OSError:
+                raise sqlite3.OperationalError("disk I/O error") from None
+            self._pid = os.getpid()
+        return self._fd
+
+    async def take(self, timeout: float) -> None:
+        fd = self._file()
+        given_up = threading.Event()
+
+        def wait() -> bool:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if given_up.is_set():
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return False
+            return True
+
+        waiting = asyncio.get_running_loop().run_in_executor(None, wait)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting), timeout)
+        except TimeoutError:
+            given_up.set()
+            # Taken just before giving up: hand it back as soon as the thread returns.
+            waiting.add_done_callback(lambda done: done.result() and self.give_back())
+            raise sqlite3.OperationalError("database is locked") from None
+
+    def give_back(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 class InLoopSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine, running each statement directly in the event loop's thread.
 
@@ -129,6 +178,18 @@ class InLoopSQLiteEngine(SQLiteEngine):
         # system crash can take back the last ones. FULL (PEIXUN_SQLITE_FULL_SYNC=1) survives
         # those too, at one disk flush per commit (about 4 ms here, against 0.02 ms).
         self.synchronous = "FULL" if full_sync else "NORMAL"
+        self._turn = _WriterTurn(path)
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """This process's turn to write: the event loop's writer lock, then the turn shared
+        by every process on the file."""
+        async with writer_lock():
+            await self._turn.take(self.connection_kwargs["timeout"])
+            try:
+                yield
+            finally:
+                self._turn.give_back()
 
     def acquire(self) -> _Connection:
         if self._idle:
@@ -158,7 +219,7 @@ class InLoopSQLiteEngine(SQLiteEngine):
                 return connection.fetch(query, args or [])
             finally:
                 self.release(connection)
-        async with writer_lock():
+        async with self.writing():
             connection = self.acquire()
             try:
                 await connection.take_write_lock("BEGIN IMMEDIATE")
@@ -222,14 +283,13 @@ def writer_lock() -> asyncio.Lock:
 
 @asynccontextmanager
 async def _sqlite_write_transaction() -> AsyncIterator[None]:
-    """SQLite has one writer at a time. Writers of this process queue here, in the event
-    loop, rather than all waiting on the file lock, where a writer held up by a busy event
-    loop would make the others run out of their busy timeout."""
+    """SQLite has one writer at a time. Writers of this process queue in the event loop, and
+    the processes take turns (see `InLoopSQLiteEngine.writing`)."""
     if DB.current_transaction.get() is not None:  # nested: the outer one holds the lock
         async with DB.transaction(transaction_type=TransactionType.immediate):
             yield
         return
-    async with writer_lock(), DB.transaction(transaction_type=TransactionType.immediate):
+    async with DB.writing(), DB.transaction(transaction_type=TransactionType.immediate):
         yield
 
 

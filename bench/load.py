@@ -22,7 +22,7 @@ import random
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -395,8 +395,11 @@ def main() -> None:
     parser.add_argument("scenario", nargs="?", default="all", choices=("all", *SCENARIOS))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="每个场景都缩小规模，只检查能否运行")
+    parser.add_argument("--quiz-cadres", type=int, help="考试日的人数（默认 1000）")
     args = parser.parse_args()
     sizes = QUICK if args.quick else Sizes()
+    if args.quiz_cadres:
+        sizes = replace(sizes, quiz_cadres=args.quiz_cadres)
     scenarios = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
 
     database_url, server_url = prepare_database()

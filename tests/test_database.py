@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 
 import pytest
@@ -12,7 +14,14 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.postgres import PostgresEngine
 
 from app.asgi import create_app
-from app.db import DB, SQLITE_BUSY_TIMEOUT_SECONDS, is_sqlite, make_engine, write_transaction
+from app.db import (
+    DB,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    _WriterTurn,
+    is_sqlite,
+    make_engine,
+    write_transaction,
+)
 from app.tables import Unit
 
 sqlite_only = pytest.mark.skipif(not is_sqlite(), reason="SQLite 专项检查")
@@ -101,6 +110,36 @@ async def test_a_writer_waiting_for_another_process_leaves_the_event_loop_free(d
     other.close()
     await waiting
     assert await Unit.exists().where(Unit.name == "等候工会")
+
+
+@sqlite_only
+async def test_processes_take_turns_to_write_through_a_lock_file(db, tmp_path):
+    other = os.open(f"{DB.path}-writer.lock", os.O_RDWR | os.O_CREAT)  # another process's
+    fcntl.flock(other, fcntl.LOCK_EX)
+
+    async def write():
+        async with write_transaction():
+            await Unit.insert(Unit(name="轮到工会", kind="grassroots_union"))
+
+    waiting = asyncio.ensure_future(write())
+    await asyncio.sleep(0.2)
+    assert not waiting.done()  # waits for its turn, with the event loop free
+    fcntl.flock(other, fcntl.LOCK_UN)
+    await waiting
+    assert await Unit.exists().where(Unit.name == "轮到工会")
+
+    # Given up after the timeout: the same error as SQLite's busy timeout, and the turn is
+    # handed back even when it came just too late.
+    turn = _WriterTurn(str(tmp_path / "t.sqlite3"))
+    holder = os.open(turn.path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        await turn.take(0.1)
+    fcntl.flock(holder, fcntl.LOCK_UN)
+    await asyncio.sleep(0.1)
+    fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
+    os.close(holder)
+    os.close(other)
 
 
 async def test_a_failed_write_transaction_leaves_nothing(db):
