@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,7 +120,7 @@ async def _lock_in_progress(attempt_id: int) -> dict[str, Any] | None:
     rows = (
         await Attempt.update({Attempt.status: IN_PROGRESS})
         .where(Attempt.id == attempt_id, Attempt.status == IN_PROGRESS)
-        .returning(Attempt.id, Attempt.deadline_at)
+        .returning(Attempt.id, Attempt.deadline_at, Attempt.account)
     )
     return rows[0] if rows else None
 
@@ -164,8 +165,19 @@ async def save_responses(
         raise AttemptClosed("作答时间已到，已按之前保存的答案自动交卷，这次的答案没有保存。")
 
 
-async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:
-    """Grade and close an attempt whose row lock the caller holds."""
+@dataclass
+class _Finish:
+    """What finishing an attempt writes, worked out from its saved answers."""
+
+    attempt: dict[str, Any]
+    responses: dict[int, tuple[str, ...]]
+    grade: Grade
+    mistakes: dict[int, int]  # question → the version got wrong
+    known: list[dict[str, Any]]  # the cadre's 错题本 rows for those questions
+
+
+async def _prepare_finish(attempt_id: int, now: datetime) -> _Finish:
+    """Grade the attempt as its answers stand and look up its 错题本 rows (reads only)."""
     attempt = await Attempt.select(*ATTEMPT_COLUMNS).where(Attempt.id == attempt_id).first()
     items = paper_of(attempt["paper"])
     responses = await saved_responses(attempt_id)
@@ -176,6 +188,26 @@ async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:
         full_marks=attempt["full_marks"] or 100,
         partial_credit=bool(attempt["partial_credit"]),
     )
+    mistakes: dict[int, int] = {}
+    known: list[dict[str, Any]] = []
+    # The 错题本 shows answers and 解析: it collects mistakes only of papers whose review
+    # shows them too, so a score-only quiz gives nothing away through it.
+    version_at = {item.position: item.version_id for item in items}
+    wrong = {version_at[r.position] for r in grade.items if not r.correct}
+    if wrong and review_shown(attempt, now):
+        rows = await QuestionVersion.select(QuestionVersion.id, QuestionVersion.question).where(
+            QuestionVersion.id.is_in(sorted(wrong))
+        )
+        mistakes = {row["question"]: row["id"] for row in rows}
+        known = await Mistake.select(Mistake.id, Mistake.question).where(
+            Mistake.account == attempt["account"], Mistake.question.is_in(list(mistakes))
+        )
+    return _Finish(attempt, responses, grade, mistakes, known)
+
+
+async def _write_finish(finish: _Finish, by: str, now: datetime) -> None:
+    """Close the attempt with its grade (the caller holds the attempt's row lock)."""
+    attempt_id, grade = finish.attempt["id"], finish.grade
     await Attempt.update(
         {
             Attempt.status: "submitted" if by == "cadre" else "expired",
@@ -187,7 +219,6 @@ async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:
             Attempt.passed: grade.passed,
         }
     ).where(Attempt.id == attempt_id)
-    by_position = {item.position: item for item in items}
     marks: dict[tuple[bool, float], list[int]] = {}
     for result in grade.items:
         marks.setdefault((result.correct, result.awarded), []).append(result.position)
@@ -195,25 +226,19 @@ async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:
         await Answer.update({Answer.correct: correct, Answer.awarded: awarded}).where(
             Answer.attempt == attempt_id, Answer.position.is_in(positions)
         )
-    # The 错题本 shows answers and 解析: it collects mistakes only of papers whose review
-    # shows them too, so a score-only quiz gives nothing away through it.
-    if review_shown(attempt, now):
-        wrong = [by_position[r.position].version_id for r in grade.items if not r.correct]
-        await _note_mistakes(attempt["account"], attempt_id, wrong, now)
-    return grade
+    await _note_mistakes(finish, now)
 
 
-async def _note_mistakes(account_id: int, attempt_id: int, versions: list[int], now) -> None:
-    if not versions:
-        return
-    rows = await QuestionVersion.select(QuestionVersion.id, QuestionVersion.question).where(
-        QuestionVersion.id.is_in(versions)
-    )
-    version_of = {row["question"]: row["id"] for row in rows}
-    known = await Mistake.select(Mistake.id, Mistake.question).where(
-        Mistake.account == account_id, Mistake.question.is_in(list(version_of))
-    )
-    if known:
+async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:
+    """Grade and close an attempt whose row lock the caller holds."""
+    finish = await _prepare_finish(attempt_id, now)
+    await _write_finish(finish, by, now)
+    return finish.grade
+
+
+async def _note_mistakes(finish: _Finish, now: datetime) -> None:
+    account_id, attempt_id = finish.attempt["account"], finish.attempt["id"]
+    if finish.known:
         await Mistake.update(
             {
                 Mistake.wrong_count: Mistake.wrong_count + 1,
@@ -221,19 +246,19 @@ async def _note_mistakes(account_id: int, attempt_id: int, versions: list[int], 
                 Mistake.last_wrong_at: now,
                 Mistake.mastered_at: None,
             }
-        ).where(Mistake.id.is_in([row["id"] for row in known]))
-        for row in known:  # the version got wrong this time
-            await Mistake.update({Mistake.question_version: version_of[row["question"]]}).where(
-                Mistake.id == row["id"]
-            )
-    new = set(version_of) - {row["question"] for row in known}
+        ).where(Mistake.id.is_in([row["id"] for row in finish.known]))
+        for row in finish.known:  # the version got wrong this time
+            await Mistake.update(
+                {Mistake.question_version: finish.mistakes[row["question"]]}
+            ).where(Mistake.id == row["id"])
+    new = set(finish.mistakes) - {row["question"] for row in finish.known}
     if new:
         await Mistake.insert(
             *(
                 Mistake(
                     account=account_id,
                     question=question,
-                    question_version=version_of[question],
+                    question_version=finish.mistakes[question],
                     attempt=attempt_id,
                     last_wrong_at=now,
                 )
@@ -244,13 +269,21 @@ async def _note_mistakes(account_id: int, attempt_id: int, versions: list[int], 
 
 async def finish_attempt(attempt_id: int, by: str, now: datetime) -> bool:
     """Finish an attempt in progress; False if it was already finished (the first result
-    stands, so a double tap or a retried request records one result)."""
+    stands, so a double tap or a retried request records one result).
+
+    The grading is worked out before the write lock is taken, so that the lock is held only
+    for the writes; if an answer was saved meanwhile, it is worked out again under the lock."""
+    finish = await _prepare_finish(attempt_id, now)
+    if finish.attempt["status"] != IN_PROGRESS:
+        return False
     async with write_transaction():
-        if await _lock_in_progress(attempt_id) is None:
+        locked = await _lock_in_progress(attempt_id)
+        if locked is None:
             return False
-        await _finish_locked(attempt_id, by, now)
-    row = await Attempt.select(Attempt.account).where(Attempt.id == attempt_id).first()
-    await _refresh(row["account"])  # a passed final quiz may complete a training
+        if await saved_responses(attempt_id) != finish.responses:
+            finish = await _prepare_finish(attempt_id, now)
+        await _write_finish(finish, by, now)
+    await _refresh(locked["account"])  # a passed final quiz may complete a training
     return True
 
 
@@ -452,11 +485,9 @@ async def attempt_submit(request: Request, attempt_id: FromPath[int]) -> Templat
             return Template(
                 "quizzes/confirm_submit.html", context={"attempt": attempt, "missing": missing}
             )
-    if await finish_if_expired(attempt["id"], now):
-        return Redirect(result_url)  # time was up: finished with the saved answers
-    if not await finish_attempt(attempt["id"], "cadre", now):
-        return Redirect(result_url)  # finished already: the first result stands
-    flash(request, "已交卷。", "success")
+    # Time up: finished with the saved answers. Finished already: the first result stands.
+    by = "deadline" if _past_grace(attempt["deadline_at"], now) else "cadre"
+    await finish_attempt(attempt["id"], by, now)
     return Redirect(result_url)
 
 
