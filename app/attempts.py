@@ -176,9 +176,13 @@ class _Finish:
     known: list[dict[str, Any]]  # the cadre's 错题本 rows for those questions
 
 
-async def _prepare_finish(attempt_id: int, now: datetime) -> _Finish:
-    """Grade the attempt as its answers stand and look up its 错题本 rows (reads only)."""
-    attempt = await Attempt.select(*ATTEMPT_COLUMNS).where(Attempt.id == attempt_id).first()
+async def _prepare_finish(
+    attempt_id: int, now: datetime, attempt: dict[str, Any] | None = None
+) -> _Finish:
+    """Grade the attempt as its answers stand and look up its 错题本 rows (reads only).
+    `attempt`, its row as the request already read it, saves reading it again."""
+    if attempt is None:
+        attempt = await Attempt.select(*ATTEMPT_COLUMNS).where(Attempt.id == attempt_id).first()
     items = paper_of(attempt["paper"])
     responses = await saved_responses(attempt_id)
     grade = grade_paper(
@@ -267,13 +271,15 @@ async def _note_mistakes(finish: _Finish, now: datetime) -> None:
         ).on_conflict(action="DO NOTHING")  # a finish running at the same time noted it
 
 
-async def finish_attempt(attempt_id: int, by: str, now: datetime) -> bool:
+async def finish_attempt(
+    attempt_id: int, by: str, now: datetime, attempt: dict[str, Any] | None = None
+) -> bool:
     """Finish an attempt in progress; False if it was already finished (the first result
     stands, so a double tap or a retried request records one result).
 
     The grading is worked out before the write lock is taken, so that the lock is held only
     for the writes; if an answer was saved meanwhile, it is worked out again under the lock."""
-    finish = await _prepare_finish(attempt_id, now)
+    finish = await _prepare_finish(attempt_id, now, attempt)
     if finish.attempt["status"] != IN_PROGRESS:
         return False
     async with write_transaction():
@@ -487,7 +493,7 @@ async def attempt_submit(request: Request, attempt_id: FromPath[int]) -> Templat
             )
     # Time up: finished with the saved answers. Finished already: the first result stands.
     by = "deadline" if _past_grace(attempt["deadline_at"], now) else "cadre"
-    await finish_attempt(attempt["id"], by, now)
+    await finish_attempt(attempt["id"], by, now, attempt)
     return Redirect(result_url)
 
 
