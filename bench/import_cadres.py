@@ -17,35 +17,13 @@ import io
 import os
 import secrets
 import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-TARGET_SECONDS = 5.0
-PROJECT = Path(__file__).resolve().parent.parent
+from harness import PROJECT, drop_database, prepare_database, use_database
+
 sys.path.insert(0, str(PROJECT))
 
-
-async def _pg_admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def _prepare_database() -> tuple[str, str | None]:
-    """(DATABASE_URL to use, PostgreSQL server URL to drop the database from, or None)."""
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url.startswith(("postgresql://", "postgres://")):
-        name = f"peixun_bench_{os.getpid()}_{secrets.token_hex(3)}"
-        asyncio.run(_pg_admin(url, f'CREATE DATABASE "{name}"'))
-        return urlunsplit(urlsplit(url)._replace(path="/" + name)), url
-    folder = Path(tempfile.mkdtemp(prefix="peixun-bench-"))
-    return f"sqlite:///{folder / 'bench.sqlite3'}", None
+TARGET_SECONDS = 5.0
 
 
 def _roster_xlsx(units, cadres) -> bytes:
@@ -117,17 +95,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="重复次数，取最好的一次")
     args = parser.parse_args()
 
-    url, pg_server = _prepare_database()
-    os.environ["DATABASE_URL"] = url
+    url, pg_server = prepare_database()
+    use_database(url)
     os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(16))
     engine = "PostgreSQL" if pg_server else "SQLite"
     print(f"数据库：{engine}（新建的临时数据库）")
     try:
         timings = asyncio.run(_run(args.cadres, args.repeat))
     finally:
-        if pg_server:
-            name = urlsplit(url).path.lstrip("/")
-            asyncio.run(_pg_admin(pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(url, pg_server)
     check, write, listing = min(timings, key=lambda t: t[0] + t[1])
     total = check + write
     print(f"读取并检查：{check:6.2f} s")
