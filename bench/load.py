@@ -392,7 +392,9 @@ async def _serve_scenarios(base: str, sizes: Sizes, scenarios: list[str], prepar
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenarios", nargs="*", choices=("all", *SCENARIOS))
+    parser.add_argument(
+        "scenarios", nargs="*", metavar="SCENARIO", help="all（默认）或 " + "、".join(SCENARIOS)
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="每个场景都缩小规模，只检查能否运行")
     parser.add_argument("--quiz-cadres", type=int, help="考试日的人数（默认 1000）")
@@ -401,6 +403,8 @@ def main() -> None:
     if args.quiz_cadres:
         sizes = replace(sizes, quiz_cadres=args.quiz_cadres)
     chosen = args.scenarios or ["all"]
+    if unknown := set(chosen) - {"all", *SCENARIOS}:
+        parser.error("没有这个场景：" + "、".join(sorted(unknown)))
     scenarios = list(SCENARIOS) if "all" in chosen else chosen
 
     database_url, server_url = prepare_database()
