@@ -171,7 +171,10 @@ async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
     if not username or not password:
         return _login_page(request, username, "请输入用户名和密码。", 400)
 
-    attempt = LoginAttempt(username=username, ip=client_ip(request), created_at=now)
+    # Longer than any username (so no account is found), but still counted.
+    attempt = LoginAttempt(
+        username=username[: LoginAttempt.username.length], ip=client_ip(request), created_at=now
+    )
     await attempt.save()
     refusal = await _refusal(attempt, now)
     if refusal:

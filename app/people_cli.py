@@ -37,6 +37,8 @@ async def create_user(
         raise SystemExit(f"用户名“{username}”无效：只能由 3 到 50 个字母、数字、“_”“-”“.”组成。")
     if not name.strip():
         raise SystemExit("姓名不能为空。")
+    if len(name.strip()) > NAME_LENGTH:
+        raise SystemExit(f"姓名太长：最多 {NAME_LENGTH} 个字。")
     if password is not None and (problem := password_problem(password, username)):
         raise SystemExit(problem)
     if await is_demo_database():
@@ -87,6 +89,9 @@ async def create_user(
         lines.append(f"初始密码（只显示这一次）：{password}")
     lines.append("首次登录时须修改密码。")
     return "\n".join(lines)
+
+
+NAME_LENGTH = User.name.length
 
 
 async def _unknown_unit(unit_name: str) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import httpx
+import pytest
 
 from app import auth
 from app.asgi import create_app
@@ -341,3 +342,16 @@ async def test_the_signed_in_person_is_loaded_as_piccolo_would_load_them(people)
         assert type(loaded.active) is bool and type(loaded.created_at) is type(expected.created_at)
     await User.update({User.active: False}).where(User.id == people["cadre"].id)
     assert await active_user(people["cadre"].id) is None
+
+
+async def test_a_username_longer_than_any_account_is_refused_like_a_wrong_one(client, people):
+    await client.get("/login")
+    refused = await post_form(client, "/login", {"username": "x" * 80, "password": "whatever12"})
+    assert refused.status_code == 400 and "用户名或密码错误" in refused.text
+
+
+async def test_the_command_line_refuses_a_name_longer_than_the_field(people):
+    from app.people_cli import create_user
+
+    with pytest.raises(SystemExit, match="姓名太长"):
+        await create_user("trainer", "焦作市总工会", "long-name", "长" * 51, "a-Good-pass-123")
