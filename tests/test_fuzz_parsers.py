@@ -46,6 +46,7 @@ from app.documents import (
 from app.enrollment import Account, check_enrollment_rows, read_enrollment_table
 from app.people_import import stored_filename
 from app.quiz_files import QuizFileError, parse_quiz_file
+from tests.test_quiz_files import EXAMPLE as QUIZ_EXAMPLE
 
 # Examples that build or read files (.docx, .xlsx, zip) take milliseconds each; text is fast.
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -817,31 +818,7 @@ QUIZ_FRAGMENTS = [
 ]
 
 
-QUIZ = """\
-slug: xuexi-daodu-quiz        # lowercase letters, digits, -
-title: 学习导读 单元测验
-module: xuexi-daodu
-time_limit_minutes: 20
-pass_mark: 80
-full_marks: 100
-max_attempts: 3
-counted_attempt: highest
-review: answers
-shuffle_questions: true
-shuffle_options: false
-partial_credit: true
-opens_at: 2023-12-01 08:00
-closes_at: 2023-12-31 18:00
-rules:
-  - type: 单选
-    count: 5
-    points: 4
-    banks: [xuexi-daodu]
-    source_refs: [导语, 一]
-  - type: fill_blank
-    count: 2
-    points: 2.5
-"""
+QUIZ = QUIZ_EXAMPLE  # the full example of tests/test_quiz_files.py
 
 
 @MANY
