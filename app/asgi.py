@@ -15,38 +15,24 @@ from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app import (
-    api,
-    api_tokens,
-    attempts,
-    attendance,
-    audit,
-    auth,
-    certificates,
-    course_upload,
-    demo,
-    enrollment,
-    errors,
-    home,
-    lessons,
-    mistakes,
-    people,
-    people_import,
-    quiz_admin,
-    quizzes,
-    reports,
-    search,
-    trainings,
-    units,
-)
-from app.banks import import_pages as bank_import_pages
-from app.banks import pages as bank_pages
+from app import errors, home
+from app.accounts.auth import retrieve_user
+from app.accounts.guards import own_password_chosen
+from app.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from app.api.routes import ROUTES as API_ROUTES
+from app.api.v1 import json_under_api, openapi_config
 from app.banks.model import BLANK, LETTERS, QUESTION_TYPES
+from app.banks.routes import ROUTES as BANK_ROUTES
+from app.course.routes import ROUTES as COURSE_ROUTES
 from app.db import database_lifespan
-from app.guards import own_password_chosen
+from app.demo.loading import is_demo_database
+from app.quizzes.attempts import sweep_lifespan
+from app.quizzes.routes import ROUTES as QUIZ_ROUTES
+from app.reports.routes import ROUTES as REPORT_ROUTES
 from app.sessions import DatabaseStore, session_config
 from app.settings import PROJECT_ROOT, SECRET_KEY_HINT, SettingsError, get_settings
 from app.tables import ROLES, UNIT_KINDS
+from app.trainings.routes import ROUTES as TRAINING_ROUTES
 
 STATIC_DIR = Path(__file__).parent / "static"
 SECURITY_HEADERS = [
@@ -109,13 +95,11 @@ def create_app() -> Litestar:
 
     @asynccontextmanager
     async def site_flags(app: Litestar):
-        template_config.engine_instance.engine.globals["site"] = {
-            "demo": await demo.is_demo_database()
-        }
+        template_config.engine_instance.engine.globals["site"] = {"demo": await is_demo_database()}
         yield
 
     session_auth = SessionAuth(
-        retrieve_user_handler=auth.retrieve_user,
+        retrieve_user_handler=retrieve_user,
         session_backend_config=session_config(secure=settings.https),
         # The JSON API authenticates by bearer token, never by the session cookie.
         # Anyone may verify a certificate by its code (/verify/…), signed in or not.
@@ -123,29 +107,14 @@ def create_app() -> Litestar:
     )
     return Litestar(
         route_handlers=[
-            *auth.route_handlers,
             *home.route_handlers,
-            *audit.route_handlers,
-            units.router,
-            people.router,
-            people_import.router,
-            lessons.router,
-            course_upload.router,
-            search.router,
-            quizzes.router,
-            quiz_admin.router,
-            attempts.router,
-            mistakes.router,
-            *trainings.route_handlers,
-            *enrollment.route_handlers,
-            attendance.router,
-            attendance.checkin_router,
-            certificates.router,
-            bank_pages.router,
-            bank_import_pages.router,
-            reports.router,
-            api_tokens.router,
-            api.router,
+            *ACCOUNT_ROUTES,
+            *COURSE_ROUTES,
+            *QUIZ_ROUTES,
+            *TRAINING_ROUTES,
+            *BANK_ROUTES,
+            *REPORT_ROUTES,
+            *API_ROUTES,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         template_config=template_config,
@@ -157,14 +126,14 @@ def create_app() -> Litestar:
             exclude=["^/api/"],
         ),
         stores={"sessions": DatabaseStore()},
-        lifespan=[database_lifespan, site_flags, attempts.sweep_lifespan],
+        lifespan=[database_lifespan, site_flags, sweep_lifespan],
         guards=[own_password_chosen],
-        exception_handlers=api.json_under_api(errors.exception_handlers),
+        exception_handlers=json_under_api(errors.exception_handlers),
         response_headers=SECURITY_HEADERS,
         # Forms of typed text; the upload pages allow more on their own routes.
         request_max_body_size=errors.MAX_FORM_BYTES,
         # The schema documents the JSON API only (its router opts back in); not the HTML pages.
-        openapi_config=api.openapi_config(),
+        openapi_config=openapi_config(),
         include_in_schema=False,
         debug=settings.debug,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from app.course_files import CourseFileError
+from app.course.files import CourseFileError
 from app.settings import SECRET_KEY_HINT, SettingsError, get_settings
 
 
@@ -38,9 +38,9 @@ async def _init() -> str:
         prepare_sqlite_file(DB.path)
     from app.banks.model import BankFormatError
     from app.banks.store import BankImportError, load_bank_dir
-    from app.lessons import read_course_dir, sync_course
-    from app.quiz_files import QuizFileError
-    from app.quizzes import read_quiz_dir, sync_quizzes
+    from app.course.lessons import read_course_dir, sync_course
+    from app.quizzes.definitions import read_quiz_dir, sync_quizzes
+    from app.quizzes.files import QuizFileError
 
     result = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not result.success:
@@ -98,7 +98,7 @@ def init() -> None:
 @main.command(help="初始化数据库并写入演示数据（焦作市单位树、约 2,000 名干部、4 个演示账号）。")
 @click.option("--cadres", default=2000, show_default=True, help="演示干部人数")
 def demo(cadres: int) -> None:
-    from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoRefused, load_demo
+    from app.demo.loading import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoRefused, load_demo
 
     async def run() -> str:
         await _init()
@@ -120,7 +120,7 @@ def demo(cadres: int) -> None:
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
-    from app.demo import demo_secret_key
+    from app.demo.loading import demo_secret_key
 
     settings = get_settings()
     _require_database()
@@ -174,7 +174,7 @@ def users() -> None:
 def users_create(
     role: str, unit_name: str, username: str, name: str, generate_password: bool
 ) -> None:
-    from app.people_cli import create_user
+    from app.accounts.commands import create_user
 
     _require_database()
     password = None
@@ -203,7 +203,7 @@ def cadres() -> None:
     help="初始密码清单的保存位置（.xlsx）",
 )
 def cadres_import(file: Path, dry_run: bool, passwords_path: Path | None) -> None:
-    from app.people_cli import import_file
+    from app.accounts.commands import import_file
 
     _require_database()
     if passwords_path is None:
@@ -233,8 +233,8 @@ def documents() -> None:
 def documents_import(file: Path, as_json: bool, plan_path: Path | None, write: bool) -> None:
     import json
 
-    from app.course_import import ImportRefused, import_document
-    from app.documents import outline_json
+    from app.course.documents import outline_json
+    from app.course.importing import ImportRefused, import_document
 
     try:
         result = import_document(file, get_settings().course_dir, plan_path, write)

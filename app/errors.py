@@ -17,7 +17,7 @@ from litestar.exceptions import (
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 
-from app.guards import PasswordChangeRequired
+from app.accounts.guards import PasswordChangeRequired
 
 logger = logging.getLogger("peixun")
 

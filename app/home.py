@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from app.auth import safe_next
-from app.enrollment import cadre_trainings
-from app.guards import scope_path
-from app.lessons import course_progress
+from app.accounts.auth import safe_next
+from app.accounts.guards import scope_path
+from app.course.lessons import course_progress
 from app.tables import ROLES, Unit, User
+from app.trainings.enrollment import cadre_trainings
 
 
 @get("/", name="home")

@@ -1,7 +1,7 @@
 """Server-side sessions kept in the database, so every worker shares them.
 
 A session ends after 30 minutes without a request (its record expires) or 12
-hours after sign-in (checked by `app.auth`). Signing in gives the session a new
+hours after sign-in (checked by `app.accounts.auth`). Signing in gives the session a new
 identifier. Anonymous visitors get no session record until something is stored.
 """
 

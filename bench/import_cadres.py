@@ -44,12 +44,12 @@ def _roster_xlsx(units, cadres) -> bytes:
 
 async def _run(count: int, repeat: int) -> list[tuple[float, float, float]]:
     # App modules read the settings once, so they are imported only now.
+    from app.accounts.people_import import accounts_xlsx, plan_import, write_import
+    from app.accounts.units import create_unit
     from app.cli import _init
     from app.db import DB, is_sqlite, write_transaction
-    from app.demo_data import demo_cadres, demo_units
-    from app.people_import import accounts_xlsx, plan_import, write_import
+    from app.demo.data import demo_cadres, demo_units
     from app.tables import Unit, User
-    from app.units import create_unit
 
     await _init()
     if not is_sqlite():

@@ -251,9 +251,9 @@ async def scenario_limit(run: Run, usernames: list[str]) -> None:
     """The same attempt and answer rows committed by the app's own functions, one answer per
     transaction as the answer requests do, without HTTP, sessions or pages: 32 cadres at a
     time in one process (on PostgreSQL through a connection pool, as the server uses)."""
-    from app.attempts import finish_attempt, save_responses
     from app.db import DB, is_sqlite
-    from app.quizzes import load_quiz, paper_of, start_attempt
+    from app.quizzes.attempts import finish_attempt, save_responses
+    from app.quizzes.definitions import load_quiz, paper_of, start_attempt
     from app.tables import Attempt, User
 
     if not is_sqlite():

@@ -64,9 +64,9 @@ async def build(
     enrollments: int, unit_count: int, seed: int, city_name: str = "焦作市总工会"
 ) -> int:
     """Units, cadres and one 集中轮训 with their enrollments; the training's id."""
+    from app.accounts.units import create_unit
     from app.db import write_transaction
     from app.tables import Batch, Enrollment, Quiz, Training, Unit, User
-    from app.units import create_unit
 
     rng = random.Random(seed)
     counties = max(1, unit_count // 25)

@@ -50,10 +50,11 @@ os.environ.pop("PEIXUN_HTTPS", None)
 
 from litestar.testing import AsyncTestClient  # noqa: E402
 
+from app.accounts.passwords import hash_password  # noqa: E402
+from app.accounts.units import create_unit  # noqa: E402
 from app.asgi import create_app  # noqa: E402
 from app.cli import _init  # noqa: E402
 from app.db import DB, is_sqlite  # noqa: E402
-from app.passwords import hash_password  # noqa: E402
 from app.tables import (  # noqa: E402
     Answer,
     ApiToken,
@@ -82,7 +83,6 @@ from app.tables import (  # noqa: E402
     Upload,
     User,
 )
-from app.units import create_unit  # noqa: E402
 
 PASSWORD = "Zhengque-mima-2023"
 _HASH = hash_password(PASSWORD)
@@ -151,8 +151,8 @@ async def db():
 async def content(db):
     """The shipped course, question banks and quizzes, loaded as `peixun init` loads them."""
     from app.banks.store import load_bank_dir
-    from app.lessons import read_course_dir, sync_course
-    from app.quizzes import read_quiz_dir, sync_quizzes
+    from app.course.lessons import read_course_dir, sync_course
+    from app.quizzes.definitions import read_quiz_dir, sync_quizzes
     from app.settings import get_settings
 
     settings = get_settings()

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from app.db import DB, is_sqlite
-from app.demo import DEMO_PASSWORD, load_demo
-from app.demo_attempts import take_quiz
+from app.demo.attempts import take_quiz
+from app.demo.loading import DEMO_PASSWORD, load_demo
 from app.tables import (
     Attempt,
     Bank,

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.api import API_PATH, SCHEMA_PATH, router
+from app.api.v1 import API_PATH, SCHEMA_PATH, router
 from app.asgi import create_app
 from tests import test_api
 from tests.test_api import bearer, make_token

@@ -7,14 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.attendance import (
-    CHECKIN_FAILURE_LIMIT,
-    attendance_changes,
-    new_code,
-    normalize_code,
-    parse_session_form,
-)
-from app.certificates import qr_svg
 from app.tables import (
     Attendance,
     AuditEvent,
@@ -25,6 +17,14 @@ from app.tables import (
     Training,
     User,
 )
+from app.trainings.attendance import (
+    CHECKIN_FAILURE_LIMIT,
+    attendance_changes,
+    new_code,
+    normalize_code,
+    parse_session_form,
+)
+from app.trainings.certificates import qr_svg
 from tests.conftest import login, post_form
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -366,7 +366,7 @@ async def test_trainer_makes_a_code_and_shows_it_with_a_qr_code(client, tree, pe
 
 
 async def test_a_new_code_is_not_one_still_valid(client, tree, people, monkeypatch):
-    from app import attendance
+    from app.trainings import attendance
 
     rotation = await make_rotation(tree, [people["cadre"]], code="", minutes=-60)
     await make_rotation(tree, [people["other_cadre"]], code="222222")

@@ -9,9 +9,9 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from app import auth
+from app.accounts import auth
+from app.accounts.passwords import generate_initial_password, hash_initial_password
 from app.asgi import create_app
-from app.passwords import generate_initial_password, hash_initial_password
 from app.tables import LoginAttempt, SessionRecord, User
 from tests.conftest import PASSWORD, login, make_user, post_form
 
@@ -331,7 +331,7 @@ async def test_simultaneous_attempts_cannot_slip_past_the_limits(people, monkeyp
 
 
 async def test_the_signed_in_person_is_loaded_as_piccolo_would_load_them(people):
-    from app.auth import active_user
+    from app.accounts.auth import active_user
     from app.tables import User
 
     for person in people.values():
@@ -351,7 +351,7 @@ async def test_a_username_longer_than_any_account_is_refused_like_a_wrong_one(cl
 
 
 async def test_the_command_line_refuses_a_name_longer_than_the_field(people):
-    from app.people_cli import create_user
+    from app.accounts.commands import create_user
 
     with pytest.raises(SystemExit, match="姓名太长"):
         await create_user("trainer", "焦作市总工会", "long-name", "长" * 51, "a-Good-pass-123")

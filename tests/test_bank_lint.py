@@ -11,7 +11,7 @@ from pathlib import Path
 from app.banks.lint import ERROR, WARNING, format_report, lint_banks, lint_paths
 from app.banks.model import ParseResult, Question
 from app.banks.own_format import BankHeader, parse_bank, render_bank
-from app.course_files import LessonText, ModuleText, SourceInfo, render_module
+from app.course.files import LessonText, ModuleText, SourceInfo, render_module
 
 ROOT = Path(__file__).resolve().parent.parent
 LAST_LINE = re.compile(r"^共 (\d+) 题，(\d+) 个错误，(\d+) 个警告$")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.banks.model import LETTERS, Question, normalize_answer
 from app.banks.own_format import BankHeader, parse_bank, render_bank
-from app.course_files import parse_module
+from app.course.files import parse_module
 from tests.bank_strategies import CHINESE, KEY, question_strategy
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from app.banks.own_format import parse_bank
 from app.banks.pages import form_of, question_from_form, question_stats
 from app.banks.store import current_questions, load_bank_dir, save_question
 from app.banks.xlsx import COLUMNS, parse_xlsx, template_xlsx
-from app.lessons import read_course_dir, sync_course
+from app.course.lessons import read_course_dir, sync_course
 from app.settings import get_settings
 from app.tables import (
     Answer,

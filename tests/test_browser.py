@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.passwords import hash_initial_password
+from app.accounts.passwords import hash_initial_password
 from tests.conftest import DATABASE_URL, PASSWORD, make_user
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -158,7 +158,7 @@ def test_first_sign_in_and_password_change_on_a_phone(new_cadre, server, phone_p
 @pytest.fixture
 async def shipped_course(people):
     """The course made from the notice, loaded as `peixun init` loads it."""
-    from app.lessons import read_course_dir, sync_course
+    from app.course.lessons import read_course_dir, sync_course
     from app.settings import get_settings
 
     await sync_course(read_course_dir(get_settings().course_dir))

@@ -1,4 +1,4 @@
-"""Tests for app.cadre_import: reading rosters, checking rows, the template."""
+"""Tests for app.accounts.cadre_import: reading rosters, checking rows, the template."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from app.cadre_import import (
+from app.accounts.cadre_import import (
     COLUMNS_OPTIONAL,
     COLUMNS_REQUIRED,
     CadreDraft,
@@ -25,7 +25,7 @@ from app.cadre_import import (
     read_table,
     template_xlsx,
 )
-from app.roster_files import MAX_UNZIPPED
+from app.accounts.roster_files import MAX_UNZIPPED
 
 HEADER = ["姓名", "单位", "职务", "手机号", "性别", "工号"]
 

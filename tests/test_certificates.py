@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.certificates import mask_name, normalize_code, qr_svg
 from app.tables import Batch, Completion, Enrollment, Training, User
+from app.trainings.certificates import mask_name, normalize_code, qr_svg
 from tests.conftest import login, make_user, post_form
 
 
@@ -208,7 +208,7 @@ async def test_staff_certificate_page_checks_the_training(client, tree, people, 
 async def test_a_cadre_in_a_deeper_unit_is_printed_with_the_county(
     client, tree, people, certificates
 ):
-    from app.units import create_unit
+    from app.accounts.units import create_unit
 
     deeper = await create_unit("解放区某街道工会", "grassroots_union", tree["jiefang"])
     person = await make_user("13800000009", deeper, name="欧阳晓明")

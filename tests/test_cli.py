@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from app.demo_data import demo_units
-from app.passwords import verify_password
+from app.accounts.passwords import verify_password
+from app.demo.data import demo_units
 
 _SCRIPT = Path(sys.executable).with_name("peixun")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "app.cli"]

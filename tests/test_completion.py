@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from app.completion import Facts, evaluate, sessions_needed
-from app.progress import recompute
 from app.tables import (
     Attempt,
     Attendance,
@@ -21,6 +19,8 @@ from app.tables import (
     Training,
     TrainingModule,
 )
+from app.trainings.completion import Facts, evaluate, sessions_needed
+from app.trainings.progress import recompute
 
 LESSONS = frozenset({1, 2, 3})
 PASSED = {"id": 7, "score": 90.0, "passed": True}

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from docx import Document as WordDocument
 
-from app.course_files import (
+from app.course.documents import parse_document
+from app.course.files import (
     CourseFileError,
     LessonText,
     ModuleText,
@@ -20,10 +21,9 @@ from app.course_files import (
     parse_module,
     render_module,
 )
-from app.course_import import ImportRefused, import_document
-from app.course_plan import PlanError, build_modules, default_plan, read_plan
-from app.documents import parse_document
-from app.lessons import read_course_dir
+from app.course.importing import ImportRefused, import_document
+from app.course.lessons import read_course_dir
+from app.course.plan import PlanError, build_modules, default_plan, read_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"

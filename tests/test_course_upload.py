@@ -12,13 +12,19 @@ from pathlib import Path
 import pytest
 from docx import Document as WordDocument
 
-import app.course_upload
-from app.course_files import LessonText, ModuleText, SourceInfo, render_module
-from app.course_import import build_lessons, default_lessons, joined_ref, source_name, upload_name
-from app.course_plan import build_modules, default_plan, parts_of
-from app.course_upload import initial_draft, read_form
-from app.documents import parse_document, read_text, source_for
-from app.lessons import read_course_dir
+import app.course.upload
+from app.course.documents import parse_document, read_text, source_for
+from app.course.files import LessonText, ModuleText, SourceInfo, render_module
+from app.course.importing import (
+    build_lessons,
+    default_lessons,
+    joined_ref,
+    source_name,
+    upload_name,
+)
+from app.course.lessons import read_course_dir
+from app.course.plan import build_modules, default_plan, parts_of
+from app.course.upload import initial_draft, read_form
 from app.settings import get_settings
 from app.tables import AuditEvent, Lesson, Module, Upload
 from tests.conftest import login, make_user, post_form
@@ -53,7 +59,7 @@ def course_dir(tmp_path, monkeypatch) -> Path:
     """The course folder the pages write to, for this test only."""
     folder = tmp_path / "course"
     settings = dataclasses.replace(get_settings(), course_dir=folder)
-    monkeypatch.setattr(app.course_upload, "get_settings", lambda: settings)
+    monkeypatch.setattr(app.course.upload, "get_settings", lambda: settings)
     return folder
 
 
@@ -510,7 +516,7 @@ async def test_a_failure_after_writing_removes_the_files(client, people, course_
         await Module.insert(Module(slug="halfway", title="写了一半"))
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(app.course_upload, "sync_course", broken_sync)
+    monkeypatch.setattr(app.course.upload, "sync_course", broken_sync)
     await login(client, "trainer")
     url, page = await upload_notice(client)
     response = await post_form(client, url, form_values(page) | {"action": "publish"})

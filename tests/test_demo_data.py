@@ -1,4 +1,4 @@
-"""Tests for app.demo_data: the demo union tree and the generated cadres."""
+"""Tests for app.demo.data: the demo union tree and the generated cadres."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from app.demo_data import (
+from app.demo.data import (
     CADRE_POSITIONS,
     UNIT_KINDS,
     DemoCadre,

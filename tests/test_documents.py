@@ -1,4 +1,4 @@
-"""app.documents: official documents (PDF text, .docx, .md, .txt) turned into outlines."""
+"""app.course.documents: official documents (PDF text, .docx, .md, .txt) turned into outlines."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.documents import (
+from app.course.documents import (
     Document,
     DocumentError,
     Section,

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from app.db import DB, is_sqlite
-from app.quiz_core import correct_response
+from app.quizzes.core import correct_response
 from app.tables import Answer
 from tests.conftest import login
 from tests.test_quizzes import FETCH, fields, paper, save, start
@@ -46,12 +46,12 @@ async def test_a_database_busy_past_its_timeout_gives_a_retry_message_and_writes
 
 
 async def test_a_database_that_cannot_be_written_gives_a_clear_page(cadre_client, monkeypatch):
-    import app.attempts
+    import app.quizzes.attempts
 
     async def read_only(*args, **kwargs):
         raise sqlite3.OperationalError("attempt to write a readonly database")
 
-    monkeypatch.setattr(app.attempts, "save_responses", read_only)
+    monkeypatch.setattr(app.quizzes.attempts, "save_responses", read_only)
     attempt_id = await start(cadre_client)
     item = (await paper(attempt_id))[0]
     page = await save(cadre_client, attempt_id, fields(item, ()))

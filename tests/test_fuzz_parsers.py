@@ -24,17 +24,15 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from app import yaml_text
+from app.accounts.cadre_import import ImportFileError, UnitChoice, check_rows, read_table
+from app.accounts.cadre_import import template_xlsx as cadre_template_xlsx
+from app.accounts.people_import import stored_filename
 from app.banks.formats import FORMATS, SUFFIXES, detect_format, read_bank_file
 from app.banks.gift import parse_gift
 from app.banks.model import BankFormatError, ParseResult
 from app.banks.own_format import parse_bank
 from app.banks.xlsx import COLUMNS, parse_xlsx, render_xlsx, template_xlsx
-from app.cadre_import import ImportFileError, UnitChoice, check_rows, read_table
-from app.cadre_import import template_xlsx as cadre_template_xlsx
-from app.course_files import CourseFileError, SourceInfo, parse_module
-from app.course_plan import PlanError, build_modules, read_plan
-from app.documents import (
+from app.course.documents import (
     Document,
     DocumentError,
     outline_json,
@@ -43,9 +41,11 @@ from app.documents import (
     rejoin_lines,
     source_for,
 )
-from app.enrollment import Account, check_enrollment_rows, read_enrollment_table
-from app.people_import import stored_filename
-from app.quiz_files import QuizFileError, parse_quiz_file
+from app.course.files import CourseFileError, SourceInfo, parse_module
+from app.course.plan import PlanError, build_modules, read_plan
+from app.lib import yaml_text
+from app.quizzes.files import QuizFileError, parse_quiz_file
+from app.trainings.enrollment import Account, check_enrollment_rows, read_enrollment_table
 from tests.test_quiz_files import EXAMPLE as QUIZ_EXAMPLE
 
 # Examples that build or read files (.docx, .xlsx, zip) take milliseconds each; text is fast.

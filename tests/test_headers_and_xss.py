@@ -19,16 +19,14 @@ from urllib.parse import quote
 import pytest
 from openpyxl import Workbook
 
-from app import course_upload
+from app.accounts.commands import create_user
 from app.banks.exporting import export_bytes
 from app.banks.model import Question
 from app.banks.own_format import BankHeader
 from app.banks.store import current_questions, save_question
-from app.certificates import mask_name
-from app.course_files import LessonText, ModuleText, SourceInfo, render_module
-from app.lessons import read_course_dir, render_markdown, sync_course
-from app.people_cli import create_user
-from app.progress import recompute
+from app.course import upload as course_upload
+from app.course.files import LessonText, ModuleText, SourceInfo, render_module
+from app.course.lessons import read_course_dir, render_markdown, sync_course
 from app.settings import get_settings
 from app.tables import (
     Bank,
@@ -42,6 +40,8 @@ from app.tables import (
     Unit,
     User,
 )
+from app.trainings.certificates import mask_name
+from app.trainings.progress import recompute
 from tests.conftest import PASSWORD, csrf, login, post_form
 from tests.test_course_upload import form_values
 from tests.test_quizzes import FETCH, paper, start

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.course_files import LessonText, ModuleText, SourceInfo, render_module
-from app.lessons import opened_token, read_course_dir, required_seconds, sync_course
+from app.course.files import LessonText, ModuleText, SourceInfo, render_module
+from app.course.lessons import opened_token, read_course_dir, required_seconds, sync_course
 from app.tables import Lesson, LessonProgress, Module
 from tests.conftest import login, post_form
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
+from app.accounts.units import create_unit
 from app.tables import AuditEvent, Unit, User
-from app.units import create_unit
 from tests.conftest import PASSWORD, login, make_user, post_form
 
 NEW_PASSWORD = "Wode-xin-mima-2024"

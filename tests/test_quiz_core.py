@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.banks.model import LETTERS, Question, normalize_answer
-from app.quiz_core import (
+from app.quizzes.core import (
     DrawError,
     DrawRule,
     PaperItem,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.quiz_core import COUNTED_POLICIES, REVIEW_POLICIES, DrawRule
-from app.quiz_files import QuizFileError, QuizSpec, parse_quiz_file, render_quiz_file
+from app.quizzes.core import COUNTED_POLICIES, REVIEW_POLICIES, DrawRule
+from app.quizzes.files import QuizFileError, QuizSpec, parse_quiz_file, render_quiz_file
 
 EXAMPLE = """\
 slug: xuexi-daodu-quiz        # lowercase letters, digits, -

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.course_files import LessonText, ModuleText, SourceInfo, render_module
-from app.lessons import read_course_dir, sync_course
-from app.search import fts_phrase, like_pattern, snippet
+from app.course.files import LessonText, ModuleText, SourceInfo, render_module
+from app.course.lessons import read_course_dir, sync_course
+from app.course.search import fts_phrase, like_pattern, snippet
 from tests.conftest import login
 
 SOURCE = SourceInfo(title="测试用通知（非正式文本）", doc_number="测试〔2023〕1号", file="")

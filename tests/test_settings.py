@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.passwords import (
+from app.accounts.passwords import (
     generate_initial_password,
     hash_initial_password,
     hash_password,
     password_problem,
     verify_password,
 )
+from app.accounts.throttle import account_lock, address_throttled
 from app.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
-from app.throttle import account_lock, address_throttled
 
 
 def test_defaults_use_a_sqlite_file_under_var():

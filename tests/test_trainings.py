@@ -7,14 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from app.enrollment import (
-    COLUMNS,
-    Account,
-    check_enrollment_rows,
-    read_enrollment_table,
-)
-from app.progress import recompute
-from app.roster_files import ImportFileError, SourceRow
+from app.accounts.roster_files import ImportFileError, SourceRow
 from app.tables import (
     AuditEvent,
     Batch,
@@ -29,7 +22,14 @@ from app.tables import (
     Upload,
     User,
 )
-from app.trainings import batch_problems, enroll_scope, training_problems
+from app.trainings.enrollment import (
+    COLUMNS,
+    Account,
+    check_enrollment_rows,
+    read_enrollment_table,
+)
+from app.trainings.pages import batch_problems, enroll_scope, training_problems
+from app.trainings.progress import recompute
 from tests.conftest import login, make_user, post_form
 from tests.test_quizzes import answer_all, start
 

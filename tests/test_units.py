@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from app.accounts.units import create_unit
 from app.tables import AuditEvent, Unit, User
-from app.units import create_unit
 from tests.conftest import login, post_form
 
 DB_ERRORS = (sqlite3.IntegrityError, asyncpg.exceptions.IntegrityConstraintViolationError)

@@ -13,9 +13,10 @@ import pytest
 from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
 
-from app import course_upload, people_import
+from app.accounts import people_import
 from app.asgi import create_app
 from app.banks import import_pages, xlsx
+from app.course import upload as course_upload
 from app.errors import MAX_FILE_BYTES, MAX_FORM_BYTES, MAX_UPLOAD_BODY_BYTES
 from app.settings import PROJECT_ROOT
 from app.tables import (

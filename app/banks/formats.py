@@ -15,7 +15,7 @@ from app.banks.model import BankFormatError, ParseResult
 from app.banks.own_format import BankHeader, parse_bank
 from app.banks.pasted_text import parse_pasted_text
 from app.banks.xlsx import MAX_BYTES, parse_xlsx
-from app.document_text import DocumentError, read_text
+from app.course.text import DocumentError, read_text
 
 FORMATS = {
     "own": "本平台题库格式（.md）",

@@ -19,7 +19,9 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app import audit
+from app.accounts import audit
+from app.accounts.guards import load_upload, requires_role
+from app.accounts.people_import import stored_filename
 from app.banks.formats import FORMATS, BankFile, read_bank_file
 from app.banks.merge import CHANGED, NEW, STATUS_NAMES, UNCHANGED
 from app.banks.model import QUESTION_TYPES, BankFormatError
@@ -28,8 +30,6 @@ from app.banks.pages import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX
 from app.banks.store import ImportPreview, import_preview, preview_import
 from app.db import write_transaction
 from app.errors import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
-from app.guards import load_upload, requires_role
-from app.people_import import stored_filename
 from app.tables import Bank, Module, Upload, User
 
 KIND = "bank"

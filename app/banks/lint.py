@@ -252,7 +252,7 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
 
 def course_lessons(course_dir: Path) -> dict[str, dict[str, str]]:
     """Module slug → {source_ref: passage}; raises CourseFileError like read_course_dir."""
-    from app.lessons import read_course_dir
+    from app.course.lessons import read_course_dir
 
     return {
         module.slug: {lesson.source_ref: "\n".join(lesson.paragraphs) for lesson in module.lessons}

@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from app import yaml_text
 from app.banks.model import (
     LETTERS,
     QUESTION_TYPES,
@@ -53,6 +52,7 @@ from app.banks.model import (
     Question,
     blank_count,
 )
+from app.lib import yaml_text
 
 __all__ = ["FIELDS", "BankHeader", "parse_bank", "render_bank"]
 

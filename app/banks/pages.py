@@ -19,7 +19,9 @@ from litestar.response import Redirect, Template
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
-from app import audit
+from app.accounts import audit
+from app.accounts.guards import requires_role
+from app.accounts.people_import import attachment
 from app.banks.exporting import EXPORTS, export_bytes
 from app.banks.lint import ERROR, WARNING, Finding, lint_banks
 from app.banks.merge import NEW, UNCHANGED
@@ -35,9 +37,7 @@ from app.banks.store import (
 )
 from app.banks.xlsx import template_xlsx
 from app.db import write_transaction
-from app.guards import requires_role
-from app.pagination import Page
-from app.people_import import attachment
+from app.lib.pagination import Page
 from app.tables import Answer, Bank, Lesson, Module, QuestionVersion
 from app.tables import Question as QuestionRow
 

@@ -46,7 +46,7 @@ from app.banks.model import (
     Question,
     blank_count,
 )
-from app.spreadsheets import add_instructions
+from app.lib.spreadsheets import add_instructions
 
 __all__ = [
     "COLUMNS",

@@ -6,9 +6,5 @@
 - `rows`: the cells of every row (pure)
 - `queries`: the scoped SQL: aggregates per unit, roster rows a page of units at a time
 - `writers`: streaming .xlsx (xlsxwriter, constant_memory) and .csv (UTF-8 with BOM)
-- `pages`: the handlers
+- `pages`: the handlers; `routes`: what the site includes
 """
-
-from app.reports.pages import router
-
-__all__ = ["router"]

@@ -19,8 +19,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream, Template
 
-from app.guards import load_unit, requires_role, scope_path
-from app.people_import import attachment
+from app.accounts.guards import load_unit, requires_role, scope_path
+from app.accounts.people_import import attachment
 from app.reports import queries as q
 from app.reports.rows import (
     DETAIL_HEADERS,

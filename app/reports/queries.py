@@ -3,7 +3,7 @@ unit (one GROUP BY), and the roster's rows, streamed through one ordered query.
 
 Every query is limited to a unit path prefix that lies within the person's scope
 (`scope_path`), through `unit.path LIKE '<path>%'`. Only stored facts are read: the
-progress columns of Enrollment, which app/progress.py keeps up to date.
+progress columns of Enrollment, which app/trainings/progress.py keeps up to date.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from typing import Any
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from piccolo.query.functions.aggregate import Count, Sum
 
+from app.accounts.guards import scope_path
+from app.accounts.units import path_prefixes, tree_order
 from app.db import DB, SQLITE_BUSY_TIMEOUT_SECONDS, is_sqlite
-from app.guards import scope_path
 from app.reports.rows import RosterRow
 from app.reports.summary import Figures
 from app.tables import TRAINING_KINDS, Batch, Enrollment, Training, Unit, User
-from app.units import path_prefixes, tree_order
 
 _MAX_ID = 2**31 - 1
 

@@ -12,9 +12,9 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
 
-from app.completion import lacks_text
 from app.reports.summary import SummaryRow
 from app.tables import TRAINING_KINDS
+from app.trainings.completion import lacks_text
 
 SUMMARY_HEADERS = ("单位", "应训人数", "已完成", "未完成", "完成率", "平均成绩", "参训学时")
 DETAIL_HEADERS = (

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.units import path_prefixes, tree_order
+from app.accounts.units import path_prefixes, tree_order
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,96 @@
+"""The audit log of administrative actions, and its page for federation staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.connection import ASGIConnection
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from app.accounts.guards import requires_role
+from app.lib.pagination import Page
+from app.tables import AuditEvent, Unit, User
+
+ACTIONS = {
+    "password.change": "修改密码",
+    "unit.create": "新建单位",
+    "unit.rename": "修改单位",
+    "unit.move": "移动单位",
+    "unit.deactivate": "停用单位",
+    "unit.activate": "启用单位",
+    "person.create": "新建人员",
+    "person.update": "修改人员",
+    "person.deactivate": "停用人员",
+    "person.activate": "启用人员",
+    "person.reset_password": "重置密码",
+    "cadres.import": "导入干部",
+    "users.create": "创建账号（命令行）",
+    "cadres.import_cli": "导入干部（命令行）",
+    "course.import": "导入文件发布课程",
+    "bank.create": "新建题库",
+    "bank.import": "导入题目",
+    "question.deactivate": "停用题目",
+    "question.activate": "启用题目",
+    "quiz.create": "新建测验",
+    "quiz.update": "修改测验",
+    "quiz.deactivate": "停用测验",
+    "quiz.activate": "启用测验",
+    "session.create": "新增面授课程",
+    "session.delete": "删除面授课程",
+    "attendance.mark": "标记出席",
+    "attendance.unmark": "取消出席",
+    "checkin.failed": "签到码错误",
+    "api_token.create": "新建接口令牌",
+    "api_token.revoke": "撤销接口令牌",
+}
+
+
+async def record(
+    connection: ASGIConnection[Any, Any, Any, Any] | None,
+    action: str,
+    target: User | Unit | None,
+    summary: str,
+    actor_id: int | None = None,
+) -> None:
+    """Store who did `action` on `target`; call it inside the transaction that made the change."""
+    if connection is not None and actor_id is None:
+        actor_id = connection.user.id
+    client = connection.client if connection is not None else None
+    await AuditEvent.insert(
+        AuditEvent(
+            actor=actor_id,
+            action=action,
+            target_type=type(target).__name__.lower() if target is not None else "",
+            target_id=target.id if target is not None else None,
+            summary=summary,
+            ip=client.host if client else "",
+        )
+    )
+
+
+@get("/audit", name="audit", guards=[requires_role("federation_admin")])
+async def audit_page(
+    request: Request, page: FromQuery[int] = 1, action: FromQuery[str] = ""
+) -> Template:
+    query = AuditEvent.select(
+        AuditEvent.all_columns(),
+        AuditEvent.actor.name.as_alias("actor_name"),
+        AuditEvent.actor.username.as_alias("actor_username"),
+    )
+    count = AuditEvent.count()
+    if action:
+        query = query.where(AuditEvent.action == action)
+        count = count.where(AuditEvent.action == action)
+    pager = Page(number=page, total=await count)
+    events = (
+        await query.order_by(AuditEvent.id, ascending=False).offset(pager.offset).limit(pager.size)
+    )
+    return Template(
+        "audit/list.html",
+        context={"events": events, "pager": pager, "actions": ACTIONS, "action": action},
+    )
+
+
+route_handlers = [audit_page]

@@ -1,0 +1,266 @@
+"""Sign-in, sign-out, password change, and who is signed in."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+from litestar import Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from app.accounts import audit
+from app.accounts.passwords import hash_password, password_problem, verify_password
+from app.accounts.throttle import account_lock, address_throttled
+from app.db import write_transaction
+from app.lib.forms import FormBody
+from app.sessions import ABSOLUTE_TIMEOUT, delete_expired_sessions, rotate_session
+from app.settings import get_settings
+from app.tables import LoginAttempt, Unit, User
+
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = hash_password("peixun-timing-equaliser")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    client = connection.client
+    return client.host if client else ""
+
+
+def _password_stamp(user: User) -> str:
+    return str(user.password_changed_at or "")
+
+
+def _signed_in_query() -> str:
+    """The person with their unit, written out once: it runs on every request, and building
+    it with Piccolo's joined `objects(User.unit)` costs about 1 ms each time."""
+    person = ", ".join(f'a."{c._meta.db_column_name}"' for c in User._meta.columns)
+    unit = ", ".join(
+        f'u."{c._meta.db_column_name}" AS "unit.{c._meta.db_column_name}"'
+        for c in Unit._meta.columns
+    )
+    return (
+        f'SELECT {person}, {unit} FROM "{User._meta.tablename}" a '
+        f'LEFT JOIN "{Unit._meta.tablename}" u ON u."id" = a."unit" '
+        'WHERE a."id" = {} AND a."active" = {}'
+    )
+
+
+_SIGNED_IN = _signed_in_query()
+
+
+async def active_user(uid: int) -> User | None:
+    """An active person, with `unit` loaded as a Unit (as `User.objects(User.unit)` gives)."""
+    rows = await User.raw(_SIGNED_IN, uid, True)
+    if not rows:
+        return None
+    row = rows[0]
+    user = User.from_dict({k: v for k, v in row.items() if not k.startswith("unit.")})
+    user._exists_in_db = True
+    if row["unit.id"] is not None:
+        unit = Unit.from_dict({k[5:]: v for k, v in row.items() if k.startswith("unit.")})
+        unit._exists_in_db = True
+        user.unit = unit
+    return user
+
+
+async def retrieve_user(session: dict[str, Any], connection: ASGIConnection) -> User | None:
+    """The signed-in, active person of this session, or None when it has ended."""
+    uid = session.get("uid")
+    auth_at = session.get("auth_at")
+    if not isinstance(uid, int) or not isinstance(auth_at, (int, float)):
+        return None
+    if _now().timestamp() - auth_at > ABSOLUTE_TIMEOUT.total_seconds():
+        return None
+    user = await active_user(uid)
+    if user is None or session.get("pw") != _password_stamp(user):
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site; anything else goes home."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _login_page(request: Request, username: str = "", error: str = "", status: int = 200):
+    return Template(
+        "auth/login.html",
+        context={
+            "username": username,
+            "error": error,
+            "next": request.query_params.get("next", ""),
+        },
+        status_code=status,
+    )
+
+
+@get("/login", name="login", exclude_from_auth=True)
+async def login_page(request: Request) -> Template:
+    return _login_page(request)
+
+
+def normalize_username(text: str) -> str:
+    """Usernames are compared without case or width: phone keyboards capitalise the first letter."""
+    return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+async def _refusal(attempt: LoginAttempt, now: datetime) -> tuple[str, int] | None:
+    """Why this attempt is refused before any password is checked, or None.
+
+    The attempt is stored first and counted with every earlier one, so requests that arrive
+    together cannot all slip under the limits.
+    """
+    minute_ago = now - timedelta(minutes=1)
+    from_address = await LoginAttempt.count().where(
+        LoginAttempt.ip == attempt.ip,
+        LoginAttempt.succeeded.eq(False),
+        LoginAttempt.created_at > minute_ago,
+        LoginAttempt.id <= attempt.id,
+    )
+    if address_throttled(from_address - 1):
+        return "登录尝试过于频繁，请一分钟后再试。", 429
+    last_success = (
+        await LoginAttempt.select(LoginAttempt.id)
+        .where(LoginAttempt.username == attempt.username, LoginAttempt.succeeded.eq(True))
+        .order_by(LoginAttempt.id, ascending=False)
+        .first()
+    )
+    failures = (
+        await LoginAttempt.select(LoginAttempt.created_at)
+        .where(
+            LoginAttempt.username == attempt.username,
+            LoginAttempt.succeeded.eq(False),
+            LoginAttempt.refused.eq(False),
+            LoginAttempt.id < attempt.id,
+            LoginAttempt.id > (last_success["id"] if last_success else 0),
+        )
+        .order_by(LoginAttempt.id, ascending=False)
+        .limit(20)
+    )
+    lock = account_lock([row["created_at"] for row in failures], now)
+    if lock.locked_until:
+        until = lock.locked_until.astimezone(get_settings().timezone).strftime("%H:%M")
+        return (
+            f"该账号连续 10 次密码错误，已被锁定 15 分钟，请于 {until} 后再试，"
+            "或联系单位管理员重置密码。",
+            403,
+        )
+    attempt.remaining_tries = lock.remaining_tries  # type: ignore[attr-defined]
+    return None
+
+
+@post("/login", name="login_submit", exclude_from_auth=True)
+async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
+    username = normalize_username(data.get("username", ""))
+    password = data.get("password", "")
+    now = _now()
+    if not username or not password:
+        return _login_page(request, username, "请输入用户名和密码。", 400)
+
+    # Longer than any username (so no account is found), but still counted.
+    attempt = LoginAttempt(
+        username=username[: LoginAttempt.username.length], ip=client_ip(request), created_at=now
+    )
+    await attempt.save()
+    refusal = await _refusal(attempt, now)
+    if refusal:
+        await LoginAttempt.update({LoginAttempt.refused: True}).where(LoginAttempt.id == attempt.id)
+        message, status = refusal
+        return _login_page(request, username, message, status)
+
+    user = await User.objects().where(User.username == username).first()
+    # argon2 takes tens of milliseconds: off the event loop, so other requests go on.
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    ok = await anyio.to_thread.run_sync(verify_password, stored, password) and user is not None
+    if not ok:
+        left = attempt.remaining_tries - 1
+        message = "用户名或密码错误。"
+        if left <= 0:
+            message += "该账号已被锁定 15 分钟。"
+        elif left <= 5:
+            message += f"再错 {left} 次，账号将被锁定 15 分钟。"
+        return _login_page(request, username, message, 400)
+    if not user.active:
+        return _login_page(request, username, "该账号已停用，请联系单位管理员。", 403)
+
+    await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt.id)
+    await User.update({User.last_login_at: now}).where(User.id == user.id)
+    await delete_expired_sessions()
+    # Attempts matter for 15 minutes; a month of them is kept for looking into incidents.
+    await LoginAttempt.delete().where(LoginAttempt.created_at < now - timedelta(days=30))
+    rotate_session(request)
+    request.set_session({"uid": user.id, "auth_at": now.timestamp(), "pw": _password_stamp(user)})
+    if user.must_change_password:
+        flash(request, "首次登录，请先设置您自己的密码。", "info")
+        return Redirect(request.app.route_reverse("password"))
+    return Redirect(safe_next(data.get("next")))
+
+
+@post("/logout", name="logout", exclude_from_auth=True)
+async def logout(request: Request) -> Redirect:
+    request.set_session({})
+    rotate_session(request)
+    flash(request, "您已安全退出。", "success")
+    return Redirect(request.app.route_reverse("login"))
+
+
+@get("/password", name="password")
+async def password_page(request: Request) -> Template:
+    return Template("auth/password.html", context={"errors": {}})
+
+
+@post("/password", name="password_submit")
+async def password_submit(request: Request, data: FormBody) -> Template | Redirect:
+    user: User = request.user
+    current = data.get("current_password", "")
+    new = data.get("new_password", "")
+    confirm = data.get("new_password_confirm", "")
+    errors: dict[str, str] = {}
+    if not await anyio.to_thread.run_sync(verify_password, user.password_hash, current):
+        errors["current_password"] = "当前密码不正确。"
+    problem = password_problem(new, user.username)
+    if problem:
+        errors["new_password"] = problem
+    elif new == current:
+        errors["new_password"] = "新密码不能与当前密码相同。"
+    if not errors.get("new_password") and new != confirm:
+        errors["new_password_confirm"] = "两次输入的新密码不一致。"
+    if errors:
+        return Template("auth/password.html", context={"errors": errors}, status_code=400)
+
+    now = _now()
+    new_hash = await anyio.to_thread.run_sync(hash_password, new)
+    async with write_transaction():
+        await User.update(
+            {
+                User.password_hash: new_hash,
+                User.must_change_password: False,
+                User.password_changed_at: now,
+            }
+        ).where(User.id == user.id)
+        await audit.record(request, "password.change", user, f"{user.name} 修改了自己的密码")
+    user.password_changed_at = now
+    refreshed = await User.objects().where(User.id == user.id).first()
+    rotate_session(request)
+    request.set_session(
+        {**request.session, "pw": _password_stamp(refreshed), "auth_at": now.timestamp()}
+    )
+    flash(request, "密码已修改。", "success")
+    return Redirect(request.app.route_reverse("home"))
+
+
+route_handlers = [login_page, login_submit, logout, password_page, password_submit]

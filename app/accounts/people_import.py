@@ -1,0 +1,235 @@
+"""Importing a roster of cadres: upload, preview with every problem by row, confirm."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Template
+from openpyxl import Workbook
+
+from app.accounts import audit
+from app.accounts.cadre_import import (
+    CadreDraft,
+    ImportFileError,
+    ImportPlan,
+    Problem,
+    UnitChoice,
+    check_rows,
+    normalize_phone,
+    read_table,
+    template_xlsx,
+)
+from app.accounts.guards import ADMIN_ROLES, requires_role
+from app.accounts.passwords import generate_initial_password, hash_initial_password
+from app.db import write_transaction
+from app.errors import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
+from app.tables import Unit, Upload, User
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES
+_INSERT_CHUNK = 500
+_FILENAME_MAX = 255
+# An upload waits this long for its confirmation; older ones are removed at the next upload.
+UPLOAD_KEPT_FOR = timedelta(days=1)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition header value that keeps a Chinese file name in every browser."""
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
+
+
+def stored_filename(filename: str) -> str:
+    """The file's own name without a browser-sent folder, cut to fit Upload.filename (255)."""
+    name = re.split(r"[\\/]", filename)[-1] or "未命名文件"
+    if len(name) <= _FILENAME_MAX:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        return name[:_FILENAME_MAX]
+    return stem[: _FILENAME_MAX - len(ext) - 2] + "…." + ext
+
+
+@dataclass(frozen=True)
+class CreatedAccount:
+    draft: CadreDraft
+    password: str
+
+
+async def plan_import(filename: str, content: bytes, scope: str) -> ImportPlan:
+    """Read and check a roster against the units under `scope` and the accounts already there."""
+    try:
+        rows = read_table(filename, content)
+    except ImportFileError as error:
+        return ImportPlan(drafts=[], problems=[Problem(row=None, column=None, message=str(error))])
+    units = [
+        UnitChoice(id=u["id"], name=u["name"], path=u["path"])
+        for u in await Unit.select(Unit.id, Unit.name, Unit.path).where(
+            Unit.path.like(scope + "%"), Unit.active.eq(True)
+        )
+    ]
+    # The same normalisation as check_rows, so "138 0000 0001" or full-width digits still meet
+    # the account that already has the number (and never reach the unique constraint).
+    phones = sorted({normalize_phone(r.values.get("手机号", "")) for r in rows} - {None})
+    taken: set[str] = set()
+    for start in range(0, len(phones), _INSERT_CHUNK):
+        chunk = phones[start : start + _INSERT_CHUNK]
+        # A number is taken when it is an account's username or the phone of any account.
+        for row in await User.select(User.username, User.phone).where(
+            User.username.is_in(chunk) | User.phone.is_in(chunk)
+        ):
+            taken.update({row["username"], row["phone"]} & set(chunk))
+    return check_rows(rows, units, taken)
+
+
+async def write_import(drafts: Sequence[CadreDraft]) -> list[CreatedAccount]:
+    """Create the accounts; call inside a write transaction so a failure writes nothing."""
+    created = [CreatedAccount(d, generate_initial_password()) for d in drafts]
+    users = [
+        User(
+            username=c.draft.phone,
+            name=c.draft.name,
+            role="cadre",
+            unit=c.draft.unit_id,
+            position=c.draft.position,
+            phone=c.draft.phone,
+            gender=c.draft.gender,
+            staff_no=c.draft.staff_no,
+            password_hash=hash_initial_password(c.password),
+            must_change_password=True,
+        )
+        for c in created
+    ]
+    for start in range(0, len(users), _INSERT_CHUNK):
+        await User.insert(*users[start : start + _INSERT_CHUNK])
+    return created
+
+
+def accounts_xlsx(created: Sequence[CreatedAccount]) -> bytes:
+    """The list of new accounts and their initial passwords, to print or hand out."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("账号与初始密码")
+    sheet.append(["序号", "姓名", "单位", "职务", "用户名（手机号）", "初始密码"])
+    for n, c in enumerate(created, start=1):
+        d = c.draft
+        sheet.append([n, d.name, d.unit_name, d.position, d.phone, c.password])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@get("/people/import", name="import_form")
+async def import_form() -> Template:
+    return Template("people/import.html", context={"plan": None})
+
+
+@get("/people/import/template.xlsx", name="import_template")
+async def import_template() -> Response[bytes]:
+    return Response(
+        template_xlsx(),
+        media_type=XLSX,
+        headers={"Content-Disposition": attachment("干部导入模板.xlsx")},
+    )
+
+
+@post("/people/import", name="import_upload", request_max_body_size=MAX_UPLOAD_BODY_BYTES)
+async def import_upload(
+    request: Request,
+    # Any, not UploadFile: the form also carries the CSRF token as text.
+    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Template:
+    upload = data.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return Template(
+            "people/import.html",
+            context={"plan": None, "error": "请选择要上传的文件（.xlsx 或 .csv）。"},
+            status_code=400,
+        )
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        return Template(
+            "people/import.html",
+            context={
+                "plan": None,
+                "error": f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入。",
+            },
+            status_code=400,
+        )
+    user: User = request.user
+    filename = stored_filename(upload.filename)
+    plan = await plan_import(
+        filename, content, user.unit.path if user.role != "federation_admin" else "/"
+    )
+    upload_id = None
+    if plan.ok:
+        async with write_transaction():
+            # Previews nobody confirmed would otherwise keep their files for good.
+            await Upload.delete().where(
+                Upload.kind == "cadres", Upload.created_at < datetime.now(UTC) - UPLOAD_KEPT_FOR
+            )
+            draft = Upload(kind="cadres", filename=filename, content=content, uploaded_by=user.id)
+            await draft.save()
+        upload_id = draft.id
+    return Template(
+        "people/import.html",
+        context={"plan": plan, "filename": filename, "upload_id": upload_id},
+        status_code=200 if plan.ok else 400,
+    )
+
+
+@post("/people/import/{upload_id:int}", name="import_confirm")
+async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template:
+    user: User = request.user
+    scope = user.unit.path if user.role != "federation_admin" else "/"
+    async with write_transaction():
+        # Taking the upload out first makes a second confirmation of the same upload, even a
+        # concurrent one, find nothing: on PostgreSQL it waits for this transaction's row lock.
+        taken = (
+            await Upload.delete()
+            .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == "cadres")
+            .returning(Upload.filename, Upload.content)
+        )
+        if not taken:
+            raise NotFoundException("没有找到这次上传，它可能已经导入过了。请重新上传文件。")
+        filename, content = taken[0]["filename"], bytes(taken[0]["content"])
+        plan = await plan_import(filename, content, scope)
+        if plan.ok:
+            created = await write_import(plan.drafts)
+            await audit.record(
+                request, "cadres.import", None, f"从“{filename}”导入 {len(created)} 名干部"
+            )
+    if not plan.ok:
+        # Only the stale upload is gone; it could never be confirmed as it stands.
+        return Template(
+            "people/import.html",
+            context={"plan": plan, "filename": filename, "upload_id": None, "changed": True},
+            status_code=409,
+        )
+    return Template(
+        "people/imported.html",
+        context={
+            "created": created,
+            "filename": filename,
+            "xlsx_base64": base64.b64encode(accounts_xlsx(created)).decode(),
+        },
+        # Initial passwords are shown once: no copy in the browser's cache or history.
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+router = Router(
+    path="/",
+    guards=[requires_role(*ADMIN_ROLES)],
+    route_handlers=[import_form, import_template, import_upload, import_confirm],
+)

@@ -1,0 +1,611 @@
+"""The read-only JSON API under /api/v1, for other systems of the unions.
+
+A request carries `Authorization: Bearer <token>`; the token (made by federation staff on
+/admin/api-tokens, stored only as its SHA-256) is scoped to one unit's subtree, and every
+query here is limited to that subtree. No session cookie and no CSRF token are involved,
+and errors are JSON `{"error": "…"}`, never the HTML error pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, Router, get
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import Parameter
+from piccolo.columns.combination import Where
+from piccolo.query.functions.aggregate import Count, Sum
+
+from app.accounts.units import tree_order
+from app.db import write_transaction
+from app.tables import TRAINING_KINDS, ApiToken, Batch, Enrollment, Training, Unit
+
+logger = logging.getLogger("peixun")
+
+API_PATH = "/api/v1"
+SCHEMA_PATH = f"{API_PATH}/schema"
+TOKEN_INVALID = "令牌无效或已撤销"
+MAX_PAGE_SIZE = 1000
+# Ids are 32-bit serials; a larger number is simply not found (and would overflow the driver).
+_MAX_ID = 2**31 - 1
+_LAST_USED_EVERY = timedelta(minutes=1)
+
+
+def hash_token(token: str) -> str:
+    """What is stored of a token: its SHA-256, in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Authentication: the bearer token and the subtree it opens.
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the request's token may see: the subtree under `path`."""
+
+    token_id: int
+    unit_id: int
+    path: str
+    depth: int
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+async def token_access(request: Request) -> Access:
+    """The token's scope; 401 for a missing, unknown or revoked token."""
+    token = _bearer(request)
+    row = None
+    if token:
+        row = await (
+            ApiToken.select(
+                ApiToken.id,
+                ApiToken.revoked_at,
+                ApiToken.last_used_at,
+                ApiToken.unit.as_alias("unit_id"),
+                ApiToken.unit.path.as_alias("unit_path"),
+                ApiToken.unit.depth.as_alias("unit_depth"),
+            )
+            .where(ApiToken.token_hash == hash_token(token))
+            .first()
+        )
+    if row is None or row["revoked_at"] is not None:
+        raise NotAuthorizedException(TOKEN_INVALID)
+    now = datetime.now(UTC)
+    if row["last_used_at"] is None or now - row["last_used_at"] >= _LAST_USED_EVERY:
+        async with write_transaction():
+            await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
+    return Access(
+        token_id=row["id"], unit_id=row["unit_id"], path=row["unit_path"], depth=row["unit_depth"]
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Errors: JSON, in Chinese.
+
+
+class ApiError(msgspec.Struct):
+    """An error: what went wrong, in Chinese."""
+
+    error: str
+
+
+_DEFAULT_MESSAGES = {
+    400: "请求参数不正确。",
+    401: TOKEN_INVALID,
+    403: "无权访问：超出令牌的单位范围。",
+    404: "没有找到请求的内容。",
+    405: "接口只支持 GET 请求。",
+    429: "请求过于频繁，请稍后再试。",
+}
+# Litestar's own English details, replaced by the Chinese defaults above.
+_GENERIC_DETAILS = {
+    "Bad Request",
+    "Unauthorized",
+    "Forbidden",
+    "Not Found",
+    "Method Not Allowed",
+    "Too Many Requests",
+    "Validation failed",
+}
+
+
+def api_error(request: Request, exc: Exception) -> Response[ApiError]:
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        logger.warning("数据库繁忙：%s %s", request.method, request.url.path)
+        return Response(ApiError("系统繁忙，请稍后重试。"), status_code=503)
+    if not isinstance(exc, HTTPException) or exc.status_code >= 500:
+        logger.exception("未处理的错误：%s %s", request.method, request.url.path, exc_info=exc)
+        return Response(ApiError("系统出错了，请稍后重试。"), status_code=500)
+    status = exc.status_code
+    detail = str(exc.detail or "")
+    if isinstance(exc, ValidationException):
+        fields = sorted({str(e.get("key")) for e in exc.extra or [] if isinstance(e, dict)} - {""})
+        message = "请求参数不正确" + (f"：{'、'.join(fields)}" if fields else "。")
+    elif detail and detail not in _GENERIC_DETAILS and "method not allowed" not in detail.lower():
+        message = detail
+    else:
+        message = _DEFAULT_MESSAGES.get(status, "请求无法处理。")
+    headers = dict(exc.headers or {})  # e.g. Allow, on a 405
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return Response(ApiError(message), status_code=status, headers=headers)
+
+
+# Every class the app's HTML handlers know is listed, so none of them wins over this one.
+exception_handlers: dict[Any, Any] = {
+    sqlite3.OperationalError: api_error,
+    NotAuthorizedException: api_error,
+    PermissionDeniedException: api_error,
+    NotFoundException: api_error,
+    ValidationException: api_error,
+    HTTPException: api_error,
+    Exception: api_error,
+}
+
+
+def json_under_api(handlers: dict[Any, Any]) -> dict[Any, Any]:
+    """The app's exception handlers, answering JSON for paths under /api/ instead.
+
+    Errors of routing itself (an unknown path, a method other than GET) are raised before
+    any route is chosen, so the API router's own handlers never see them.
+    """
+
+    def for_api(handler: Any) -> Any:
+        def handle(request: Request, exc: Exception) -> Response:
+            if request.url.path.startswith("/api/"):
+                return api_error(request, exc)
+            return handler(request, exc)
+
+        return handle
+
+    return {exc_type: for_api(handler) for exc_type, handler in handlers.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# What the API returns.
+
+
+class UnitRef(msgspec.Struct):
+    id: int
+    name: str
+
+
+class BatchOut(msgspec.Struct):
+    """一个期次。"""
+
+    id: int
+    name: str
+    starts_on: date | None
+    ends_on: date | None
+    place: str
+    capacity: Annotated[int, msgspec.Meta(description="名额，0 表示不限")]
+
+
+class TrainingOut(msgspec.Struct):
+    """一项培训及其期次。"""
+
+    id: int
+    title: str
+    kind: Annotated[str, msgspec.Meta(description="special（专题培训）或 rotation（集中轮训）")]
+    kind_name: str
+    organiser: Annotated[UnitRef, msgspec.Meta(description="主办单位")]
+    credit_hours: Annotated[float, msgspec.Meta(description="完成后获得的学时")]
+    batches: list[BatchOut]
+
+
+class TrainingList(msgspec.Struct):
+    items: list[TrainingOut]
+
+
+class BatchList(msgspec.Struct):
+    training_id: int
+    items: list[BatchOut]
+
+
+class Numbers(msgspec.Struct):
+    enrolled: int
+    completed: int
+    not_completed: int
+    completion_rate: Annotated[
+        float | None, msgspec.Meta(description="完成率，0 到 1；无人报名时为 null")
+    ]
+    average_score: Annotated[
+        float | None, msgspec.Meta(description="有成绩者的测验平均分；无成绩时为 null")
+    ]
+    hours: Annotated[float, msgspec.Meta(description="已获学时合计")]
+
+
+class UnitSummary(msgspec.Struct):
+    """一个单位本级（不含下级单位）报名人员的完成情况。"""
+
+    unit_id: int
+    name: str
+    depth: Annotated[int, msgspec.Meta(description="在全市组织树中的层级，市总工会为 0")]
+    level: Annotated[int, msgspec.Meta(description="相对令牌所属单位的层级，令牌单位为 0")]
+    enrolled: int
+    completed: int
+    not_completed: int
+    completion_rate: float | None
+    average_score: float | None
+    hours: float
+
+
+class Summary(msgspec.Struct):
+    training_id: int
+    batch_id: int | None
+    units: Annotated[list[UnitSummary], msgspec.Meta(description="令牌范围内的单位，按组织树顺序")]
+    total: Annotated[Numbers, msgspec.Meta(description="令牌范围内的合计")]
+
+
+class RosterEntry(msgspec.Struct):
+    """一名报名学员的学习进度（不含手机号等个人联系信息）。"""
+
+    enrollment_id: int
+    cadre_id: int
+    name: str
+    position: str
+    unit: UnitRef
+    batch: UnitRef | None
+    lessons_read: int
+    lessons_required: int
+    quiz_score: float | None
+    quiz_passed: bool
+    sessions_attended: int
+    sessions_total: int
+    hours: float
+    completed_at: datetime | None
+
+
+class Roster(msgspec.Struct):
+    training_id: int
+    total: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[RosterEntry]
+
+
+# ---------------------------------------------------------------------------------------
+# Queries, always within the token's subtree.
+
+
+def _in_subtree(path: str) -> str:
+    return path + "%"
+
+
+def _visible_trainings(access: Access) -> Where:
+    """Active trainings organised in the subtree or with active enrollments in it."""
+    enrolled_here = Enrollment.select(Enrollment.training).where(
+        Enrollment.active.eq(True), Enrollment.unit.path.like(_in_subtree(access.path))
+    )
+    return Training.active.eq(True) & (
+        Training.unit.path.like(_in_subtree(access.path)) | Training.id.is_in(enrolled_here)
+    )
+
+
+async def _training(access: Access, training_id: int) -> dict[str, Any]:
+    row = None
+    if 0 < training_id <= _MAX_ID:
+        row = await (
+            Training.select(Training.id)
+            .where(Training.id == training_id, _visible_trainings(access))
+            .first()
+        )
+    if row is None:
+        raise NotFoundException("没有找到这项培训，或它不在令牌的单位范围内。")
+    return row
+
+
+async def _batch_of(training_id: int, batch_id: int | None) -> int | None:
+    if batch_id is None:
+        return None
+    found = 0 < batch_id <= _MAX_ID and await Batch.exists().where(
+        Batch.id == batch_id, Batch.training == training_id
+    )
+    if not found:
+        raise NotFoundException("这项培训没有这个期次。")
+    return batch_id
+
+
+async def _batches(training_ids: list[int]) -> dict[int, list[BatchOut]]:
+    by_training: dict[int, list[BatchOut]] = {i: [] for i in training_ids}
+    if not training_ids:
+        return by_training
+    rows = await (
+        Batch.select()
+        .where(Batch.training.is_in(training_ids))
+        .order_by(Batch.sort_order, Batch.starts_on, Batch.id)
+    )
+    for b in rows:
+        by_training[b["training"]].append(
+            BatchOut(
+                id=b["id"],
+                name=b["name"],
+                starts_on=b["starts_on"],
+                ends_on=b["ends_on"],
+                place=b["place"],
+                capacity=b["capacity"],
+            )
+        )
+    return by_training
+
+
+def _numbers(enrolled: int, completed: int, scored: int, score_sum: float, hours: float):
+    return {
+        "enrolled": enrolled,
+        "completed": completed,
+        "not_completed": enrolled - completed,
+        "completion_rate": round(completed / enrolled, 4) if enrolled else None,
+        "average_score": round(score_sum / scored, 1) if scored else None,
+        "hours": round(hours, 2),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# The endpoints.
+
+_ERRORS = {
+    # Litestar would document its own {status_code, detail} body; the API answers {"error": …}.
+    400: ResponseSpec(ApiError, description="参数不正确（例如页码不是正整数）"),
+    401: ResponseSpec(ApiError, description="没有令牌，或令牌无效、已撤销"),
+    404: ResponseSpec(ApiError, description="培训（或期次）不存在，或不在令牌的单位范围内"),
+}
+_ID = Parameter(description="培训 id")
+
+
+@get("/trainings", name="api_trainings", summary="培训列表", responses={401: _ERRORS[401]})
+async def list_trainings(access: NamedDependency[Access]) -> TrainingList:
+    """主办单位在令牌范围内，或有范围内人员报名的培训，及其期次。"""
+    rows = await (
+        Training.select(
+            Training.id,
+            Training.title,
+            Training.kind,
+            Training.credit_hours,
+            Training.unit.as_alias("unit_id"),
+            Training.unit.name.as_alias("unit_name"),
+        )
+        .where(_visible_trainings(access))
+        .order_by(Training.id, ascending=False)
+    )
+    batches = await _batches([t["id"] for t in rows])
+    return TrainingList(
+        items=[
+            TrainingOut(
+                id=t["id"],
+                title=t["title"],
+                kind=t["kind"],
+                kind_name=TRAINING_KINDS.get(t["kind"], t["kind"]),
+                organiser=UnitRef(id=t["unit_id"], name=t["unit_name"]),
+                credit_hours=t["credit_hours"],
+                batches=batches[t["id"]],
+            )
+            for t in rows
+        ]
+    )
+
+
+@get(
+    "/trainings/{training_id:int}/batches",
+    name="api_training_batches",
+    summary="培训的期次",
+    responses=_ERRORS,
+)
+async def training_batches(
+    access: NamedDependency[Access], training_id: Annotated[int, _ID]
+) -> BatchList:
+    """一项培训的全部期次：名称、日期、地点、名额。"""
+    training = await _training(access, training_id)
+    return BatchList(
+        training_id=training["id"], items=(await _batches([training["id"]]))[training["id"]]
+    )
+
+
+@get(
+    "/trainings/{training_id:int}/summary",
+    name="api_training_summary",
+    summary="按单位汇总的完成情况",
+    responses=_ERRORS,
+)
+async def training_summary(
+    access: NamedDependency[Access],
+    training_id: Annotated[int, _ID],
+    batch: Annotated[int | None, Parameter(description="只统计这个期次")] = None,
+) -> Summary:
+    """令牌范围内每个单位本级报名人员的报名数、完成数、完成率、平均分和学时，以及合计。"""
+    training = await _training(access, training_id)
+    batch_id = await _batch_of(training["id"], batch)
+    conditions = [
+        Enrollment.training == training["id"],
+        Enrollment.active.eq(True),
+        Enrollment.unit.path.like(_in_subtree(access.path)),
+    ]
+    if batch_id is not None:
+        conditions.append(Enrollment.batch == batch_id)
+    rows = await (
+        Enrollment.select(
+            Enrollment.unit,
+            Count().as_alias("enrolled"),
+            Count(Enrollment.completed_at).as_alias("completed"),
+            Count(Enrollment.quiz_score).as_alias("scored"),
+            Sum(Enrollment.quiz_score).as_alias("score_sum"),
+            Sum(Enrollment.hours).as_alias("hours"),
+        )
+        .where(*conditions)
+        .group_by(Enrollment.unit)
+    )
+    by_unit = {r["unit"]: r for r in rows}
+    units = tree_order(
+        await Unit.select(
+            Unit.id, Unit.name, Unit.parent, Unit.depth, Unit.sort_order, Unit.active
+        ).where(Unit.path.like(_in_subtree(access.path)))
+    )
+    empty = {"enrolled": 0, "completed": 0, "scored": 0, "score_sum": 0, "hours": 0}
+    out = []
+    for unit in units:
+        r = by_unit.get(unit["id"], empty)
+        if not unit["active"] and not r["enrolled"]:
+            continue
+        out.append(
+            UnitSummary(
+                unit_id=unit["id"],
+                name=unit["name"],
+                depth=unit["depth"],
+                level=unit["depth"] - access.depth,
+                **_numbers(
+                    r["enrolled"], r["completed"], r["scored"], r["score_sum"] or 0, r["hours"] or 0
+                ),
+            )
+        )
+    total = _numbers(
+        *(sum(r[key] or 0 for r in rows) for key in ("enrolled", "completed", "scored")),
+        sum(r["score_sum"] or 0 for r in rows),
+        sum(r["hours"] or 0 for r in rows),
+    )
+    return Summary(training_id=training["id"], batch_id=batch_id, units=out, total=Numbers(**total))
+
+
+@get(
+    "/trainings/{training_id:int}/roster",
+    name="api_training_roster",
+    summary="报名学员名单及进度",
+    responses={
+        **_ERRORS,
+        403: ResponseSpec(ApiError, description="所选单位不在令牌的单位范围内"),
+    },
+)
+async def training_roster(
+    access: NamedDependency[Access],
+    training_id: Annotated[int, _ID],
+    page: Annotated[int, Parameter(ge=1, le=_MAX_ID, description="页码，从 1 开始")] = 1,
+    page_size: Annotated[
+        int, Parameter(ge=1, le=MAX_PAGE_SIZE, description=f"每页条数，最多 {MAX_PAGE_SIZE}")
+    ] = 500,
+    unit: Annotated[int | None, Parameter(description="只列出这个单位及其下级单位的人员")] = None,
+    batch: Annotated[int | None, Parameter(description="只列出这个期次的人员")] = None,
+) -> Roster:
+    """令牌范围内报名人员的学习进度，分页；按单位、期次筛选。不含手机号等联系信息。"""
+    training = await _training(access, training_id)
+    batch_id = await _batch_of(training["id"], batch)
+    path = access.path
+    if unit is not None:
+        row = None
+        if 0 < unit <= _MAX_ID:
+            row = await Unit.select(Unit.path).where(Unit.id == unit).first()
+        if row is None:
+            raise NotFoundException("没有找到这个单位。")
+        if not row["path"].startswith(access.path):
+            raise PermissionDeniedException("这个单位不在令牌的单位范围内。")
+        path = row["path"]
+    conditions = [
+        Enrollment.training == training["id"],
+        Enrollment.active.eq(True),
+        Enrollment.unit.path.like(_in_subtree(path)),
+    ]
+    if batch_id is not None:
+        conditions.append(Enrollment.batch == batch_id)
+    total = await Enrollment.count().where(*conditions)
+    rows = await (
+        Enrollment.select(
+            Enrollment.id,
+            Enrollment.account.as_alias("cadre_id"),
+            Enrollment.account.name.as_alias("name"),
+            Enrollment.account.position.as_alias("position"),
+            Enrollment.unit.as_alias("unit_id"),
+            Enrollment.unit.name.as_alias("unit_name"),
+            Enrollment.batch.as_alias("batch_id"),
+            Enrollment.batch.name.as_alias("batch_name"),
+            Enrollment.lessons_read,
+            Enrollment.lessons_required,
+            Enrollment.quiz_score,
+            Enrollment.quiz_passed,
+            Enrollment.sessions_attended,
+            Enrollment.sessions_total,
+            Enrollment.hours,
+            Enrollment.completed_at,
+        )
+        .where(*conditions)
+        .order_by(Enrollment.unit.path, Enrollment.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return Roster(
+        training_id=training["id"],
+        total=total,
+        page=page,
+        page_size=page_size,
+        pages=max(1, -(-total // page_size)),
+        items=[
+            RosterEntry(
+                enrollment_id=r["id"],
+                cadre_id=r["cadre_id"],
+                name=r["name"],
+                position=r["position"],
+                unit=UnitRef(id=r["unit_id"], name=r["unit_name"]),
+                batch=UnitRef(id=r["batch_id"], name=r["batch_name"]) if r["batch_id"] else None,
+                lessons_read=r["lessons_read"],
+                lessons_required=r["lessons_required"],
+                quiz_score=r["quiz_score"],
+                quiz_passed=bool(r["quiz_passed"]),
+                sessions_attended=r["sessions_attended"],
+                sessions_total=r["sessions_total"],
+                hours=r["hours"],
+                completed_at=r["completed_at"],
+            )
+            for r in rows
+        ],
+    )
+
+
+router = Router(
+    path=API_PATH,
+    route_handlers=[list_trainings, training_batches, training_summary, training_roster],
+    dependencies={"access": Provide(token_access)},
+    exception_handlers=exception_handlers,
+    # The app leaves its HTML pages out of the schema; the API is what it documents.
+    include_in_schema=True,
+    security=[{"BearerToken": []}],
+    tags=["培训数据"],
+    cache_control=CacheControlHeader(no_store=True),
+)
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The schema of the API alone, served as JSON at /api/v1/schema/openapi.json."""
+    return OpenAPIConfig(
+        title="工会干部培训平台 API",
+        version="1.0.0",
+        description="只读接口：按令牌所属单位及其下级单位的范围提供培训、期次、完成情况和学员进度。"
+        "请求头带 `Authorization: Bearer <令牌>`；令牌由市总工会管理员在“接口令牌”页面创建。",
+        path=SCHEMA_PATH,
+        render_plugins=[JsonRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http", scheme="bearer", description="市总工会管理员创建的接口令牌"
+                )
+            }
+        ),
+        use_handler_docstrings=True,
+    )

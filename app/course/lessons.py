@@ -1,0 +1,343 @@
+"""The course: loading module files into the database, lesson pages, and reading progress.
+
+A lesson counts as read when the person presses 我已学完 and the server has seen enough
+active reading time. The page sends a heartbeat while it is visible; the server credits at
+most the time since the last one it saw (capped), so time is measured by its own clock.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from piccolo.query.functions.aggregate import Count
+
+from app.course.files import CourseFileError, ModuleText, parse_module, reading_seconds
+from app.course.search import rebuild_search_index
+from app.db import write_transaction
+from app.lib.forms import FormBody
+from app.settings import get_settings
+from app.tables import Lesson, LessonProgress, Module, Quiz, User
+from app.trainings.progress import refresh_account
+
+# The most a single heartbeat (sent every 15 s while the page is visible) can credit.
+HEARTBEAT_CAP = timedelta(seconds=30)
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+def render_markdown(text: str) -> Markup:
+    """Trainer-written Markdown as HTML, with any raw HTML in it escaped."""
+    return Markup(_markdown.render(text))
+
+
+def read_course_dir(course_dir: Path) -> list[ModuleText]:
+    """Every module file in the folder; raises CourseFileError listing every bad file."""
+    modules, problems = [], []
+    for path in sorted(course_dir.glob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        try:
+            modules.append(parse_module(path.read_text(encoding="utf-8"), path.name))
+        except (CourseFileError, UnicodeDecodeError) as error:
+            problems.append(
+                str(error)
+                if isinstance(error, CourseFileError)
+                else f"“{path.name}”不是 UTF-8 编码的文本文件。"
+            )
+    slugs = [m.slug for m in modules]
+    problems += [f"模块 slug“{s}”重复。" for s in sorted({s for s in slugs if slugs.count(s) > 1})]
+    if problems:
+        raise CourseFileError("\n".join(problems))
+    return sorted(modules, key=lambda m: (m.order, m.slug))
+
+
+async def sync_course(modules: list[ModuleText]) -> tuple[int, int]:
+    """Make the database match the module files; lessons no longer in them are deactivated,
+    never deleted, so nobody's reading record is lost. Returns (modules, lessons)."""
+    lesson_count = 0
+    async with write_transaction():
+        await Module.update({Module.active: False}, force=True)
+        await Lesson.update({Lesson.active: False}, force=True)
+        for module in modules:
+            values = {
+                Module.title: module.title,
+                Module.sort_order: module.order,
+                Module.source_title: module.source.title,
+                Module.doc_number: module.source.doc_number,
+                Module.source_file: module.source.file,
+                Module.note: module.note,
+                Module.active: True,
+            }
+            row = await Module.select(Module.id).where(Module.slug == module.slug).first()
+            if row is None:
+                saved = Module(slug=module.slug, **{c._meta.name: v for c, v in values.items()})
+                await saved.save()
+                module_id = saved.id
+            else:
+                module_id = row["id"]
+                await Module.update(values).where(Module.id == module_id)
+            for n, lesson in enumerate(module.lessons):
+                key = f"{module.slug}/{lesson.slug}"
+                fields = {
+                    Lesson.module: module_id,
+                    Lesson.slug: lesson.slug,
+                    Lesson.source_ref: lesson.source_ref,
+                    Lesson.title: lesson.title,
+                    Lesson.sort_order: n,
+                    Lesson.body: "\n\n".join(lesson.paragraphs),
+                    Lesson.key_points: lesson.key_points,
+                    Lesson.characters: lesson.characters,
+                    Lesson.active: True,
+                }
+                if await Lesson.exists().where(Lesson.key == key):
+                    await Lesson.update(fields).where(Lesson.key == key)
+                else:
+                    await Lesson.insert(
+                        Lesson(key=key, **{c._meta.name: v for c, v in fields.items()})
+                    )
+                lesson_count += 1
+        await rebuild_search_index()
+    return len(modules), lesson_count
+
+
+def required_seconds(characters: int) -> int:
+    return reading_seconds(characters, get_settings().reading_speed)
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module: dict[str, Any]
+    lessons: int
+    read: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.read / self.lessons) if self.lessons else 0
+
+
+async def course_progress(user: User) -> list[ModuleProgress]:
+    """Every active module with its lesson count and how many this person has read (in SQL)."""
+    modules = await Module.select().where(Module.active.eq(True)).order_by(Module.sort_order)
+    totals = await (
+        Lesson.select(Lesson.module, Count(Lesson.id).as_alias("n"))
+        .where(Lesson.active.eq(True))
+        .group_by(Lesson.module)
+    )
+    read = await (
+        LessonProgress.select(
+            LessonProgress.lesson.module.as_alias("module"), Count(LessonProgress.id).as_alias("n")
+        )
+        .where(
+            LessonProgress.account == user.id,
+            LessonProgress.read_at.is_not_null(),
+            LessonProgress.lesson.active.eq(True),
+        )
+        .group_by(LessonProgress.lesson.module)
+    )
+    total_by = {r["module"]: r["n"] for r in totals}
+    read_by = {r["module"]: r["n"] for r in read}
+    return [ModuleProgress(m, total_by.get(m["id"], 0), read_by.get(m["id"], 0)) for m in modules]
+
+
+async def _module(slug: str) -> Module:
+    module = await Module.objects().where(Module.slug == slug, Module.active.eq(True)).first()
+    if module is None:
+        raise NotFoundException("没有找到这个课程模块。")
+    return module
+
+
+async def _lessons(module: Module) -> list[dict[str, Any]]:
+    return await (
+        Lesson.select(Lesson.id, Lesson.slug, Lesson.title, Lesson.source_ref, Lesson.characters)
+        .where(Lesson.module == module.id, Lesson.active.eq(True))
+        .order_by(Lesson.sort_order)
+    )
+
+
+async def _lesson(module_slug: str, lesson_slug: str) -> tuple[Module, Lesson]:
+    module = await _module(module_slug)
+    lesson = (
+        await Lesson.objects()
+        .where(Lesson.module == module.id, Lesson.slug == lesson_slug, Lesson.active.eq(True))
+        .first()
+    )
+    if lesson is None:
+        raise NotFoundException("没有找到这篇课文。")
+    return module, lesson
+
+
+async def _progress(user: User, lesson: Lesson) -> LessonProgress:
+    """This person's record for this lesson, created on first opening."""
+    row = (
+        await LessonProgress.objects()
+        .where(LessonProgress.account == user.id, LessonProgress.lesson == lesson.id)
+        .first()
+    )
+    if row is None:
+        now = datetime.now(UTC)
+        row = LessonProgress(
+            account=user.id, lesson=lesson.id, first_opened_at=now, last_seen_at=now
+        )
+        try:
+            await row.save()
+        except Exception:  # opened at the same moment elsewhere: the unique index kept one
+            row = (
+                await LessonProgress.objects()
+                .where(LessonProgress.account == user.id, LessonProgress.lesson == lesson.id)
+                .first()
+            )
+    return row
+
+
+def opened_token(account_id: int, lesson_id: int, at: datetime) -> str:
+    """The page's opening time, signed, so that opening a page needs no write: a later
+    heartbeat or 我已学完 counts time from it at the earliest."""
+    stamp = str(int(at.timestamp()))
+    message = f"{account_id}:{lesson_id}:{stamp}".encode()
+    key = (get_settings().secret_key or "").encode()
+    return f"{stamp}.{hmac.new(key, message, 'sha256').hexdigest()[:32]}"
+
+
+def _opened_at(token: str | None, account_id: int, lesson_id: int) -> datetime | None:
+    stamp = (token or "").partition(".")[0]
+    if not stamp.isdigit() or len(stamp) > 12:
+        return None
+    at = datetime.fromtimestamp(int(stamp), UTC)
+    return at if hmac.compare_digest(opened_token(account_id, lesson_id, at), token) else None
+
+
+async def _credit(progress: LessonProgress, cap: timedelta, opened: datetime | None) -> int:
+    """Add the time since the last heartbeat or the page's opening, whichever is later (at
+    most `cap`), and return the new total."""
+    now = datetime.now(UTC)
+    elapsed = now - max(progress.last_seen_at, opened or progress.last_seen_at)
+    credited = int(max(timedelta(0), min(elapsed, cap)).total_seconds())
+    total = progress.active_seconds + credited
+    await LessonProgress.update(
+        {LessonProgress.active_seconds: total, LessonProgress.last_seen_at: now}
+    ).where(LessonProgress.id == progress.id)
+    return total
+
+
+@get("/course", name="course")
+async def course_page(request: Request) -> Template:
+    return Template("lessons/course.html", context={"modules": await course_progress(request.user)})
+
+
+@get("/course/{module_slug:str}", name="module")
+async def module_page(request: Request, module_slug: FromPath[str]) -> Template:
+    module = await _module(module_slug)
+    lessons = await _lessons(module)
+    read = {
+        r["lesson"]
+        for r in await LessonProgress.select(LessonProgress.lesson).where(
+            LessonProgress.account == request.user.id,
+            LessonProgress.read_at.is_not_null(),
+            LessonProgress.lesson.is_in([lesson["id"] for lesson in lessons] or [0]),
+        )
+    }
+    return Template(
+        "lessons/module.html",
+        context={
+            "module": module,
+            "lessons": lessons,
+            "read": read,
+            "note": render_markdown(module.note) if module.note else "",
+            "quizzes": await Quiz.select(Quiz.slug, Quiz.title)
+            .where(Quiz.module == module.id, Quiz.active.eq(True), Quiz.published.eq(True))
+            .order_by(Quiz.slug),
+            "minutes": {
+                lesson["id"]: max(1, round(required_seconds(lesson["characters"]) / 60))
+                for lesson in lessons
+            },
+        },
+    )
+
+
+@get("/course/{module_slug:str}/{lesson_slug:str}", name="lesson")
+async def lesson_page(
+    request: Request, module_slug: FromPath[str], lesson_slug: FromPath[str]
+) -> Template:
+    module, lesson = await _lesson(module_slug, lesson_slug)
+    progress = await _progress(request.user, lesson)
+    lessons = await _lessons(module)
+    index = next(i for i, row in enumerate(lessons) if row["id"] == lesson.id)
+    needed = required_seconds(lesson.characters)
+    return Template(
+        "lessons/lesson.html",
+        context={
+            "module": module,
+            "lesson": lesson,
+            "paragraphs": lesson.body.split("\n\n") if lesson.body else [],
+            "key_points": render_markdown(lesson.key_points) if lesson.key_points else "",
+            "previous": lessons[index - 1] if index > 0 else None,
+            "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+            "position": (index + 1, len(lessons)),
+            "progress": progress,
+            # Time away from the page is not reading time: the clock starts at this opening.
+            "opened": opened_token(request.user.id, lesson.id, datetime.now(UTC)),
+            "needed": needed,
+            "minutes": max(1, round(needed / 60)),
+        },
+    )
+
+
+@post("/course/{module_slug:str}/{lesson_slug:str}/heartbeat", name="lesson_heartbeat")
+async def lesson_heartbeat(
+    request: Request, module_slug: FromPath[str], lesson_slug: FromPath[str], data: FormBody
+) -> Response[dict]:
+    _, lesson = await _lesson(module_slug, lesson_slug)
+    progress = await _progress(request.user, lesson)
+    opened = _opened_at(data.get("opened"), request.user.id, lesson.id)
+    total = await _credit(progress, HEARTBEAT_CAP, opened)
+    needed = required_seconds(lesson.characters)
+    return Response({"active_seconds": total, "needed": needed, "enough": total >= needed})
+
+
+@post("/course/{module_slug:str}/{lesson_slug:str}/done", name="lesson_done")
+async def lesson_done(
+    request: Request, module_slug: FromPath[str], lesson_slug: FromPath[str], data: FormBody
+) -> Redirect:
+    module, lesson = await _lesson(module_slug, lesson_slug)
+    progress = await _progress(request.user, lesson)
+    needed = required_seconds(lesson.characters)
+    # Without JavaScript no heartbeat arrives: the time since the page was opened counts.
+    opened = _opened_at(data.get("opened"), request.user.id, lesson.id)
+    cap = HEARTBEAT_CAP if data.get("js") == "1" or opened is None else timedelta(seconds=needed)
+    total = await _credit(progress, cap, opened)
+    here = request.app.route_reverse("lesson", module_slug=module.slug, lesson_slug=lesson.slug)
+    if progress.read_at is None and total < needed:
+        left = max(1, round((needed - total) / 60))
+        flash(request, f"还需要再阅读约 {left} 分钟，才能标记为已学完。", "error")
+        return Redirect(here)
+    if progress.read_at is None:
+        await LessonProgress.update({LessonProgress.read_at: datetime.now(UTC)}).where(
+            LessonProgress.id == progress.id
+        )
+        await refresh_account(request.user.id)  # the lesson may complete a training
+        flash(request, f"已学完“{lesson.title}”。", "success")
+    lessons = await _lessons(module)
+    index = next(i for i, row in enumerate(lessons) if row["id"] == lesson.id)
+    if index + 1 < len(lessons):
+        return Redirect(
+            request.app.route_reverse(
+                "lesson", module_slug=module.slug, lesson_slug=lessons[index + 1]["slug"]
+            )
+        )
+    return Redirect(request.app.route_reverse("module", module_slug=module.slug))
+
+
+router = Router(
+    path="/",
+    route_handlers=[course_page, module_page, lesson_page, lesson_heartbeat, lesson_done],
+)

@@ -1,0 +1,351 @@
+"""Quizzes: definitions (from files beside the banks, or made in the browser), the question
+pool they draw from, and starting or resuming an attempt.
+
+An attempt's paper is drawn and frozen on the server when it starts: the question versions,
+their order and their option order are stored with it, so later edits change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from app.db import write_transaction
+from app.quizzes.core import (
+    COUNTED_POLICIES,
+    REVIEW_POLICIES,
+    DrawError,
+    DrawRule,
+    PaperItem,
+    PoolQuestion,
+    counted_attempt,
+    draw_paper,
+    rule_shortages,
+)
+from app.quizzes.files import QuizFileError, QuizSpec, parse_quiz_file
+from app.settings import get_settings
+from app.tables import Attempt, Module, QuestionVersion, Quiz, User
+
+# Answers that arrive this long after the deadline still count (a slow network, a late tap).
+GRACE = timedelta(seconds=60)
+IN_PROGRESS = "in_progress"
+
+
+class QuizRefused(Exception):
+    """A quiz that can't be started now; the message says why, in Chinese."""
+
+
+# ---------------------------------------------------------------- stored forms
+
+
+def rules_json(rules: tuple[DrawRule, ...]) -> str:
+    return json.dumps([asdict(rule) for rule in rules], ensure_ascii=False)
+
+
+def rules_of(text: str) -> tuple[DrawRule, ...]:
+    return tuple(
+        DrawRule(
+            type=r["type"],
+            count=int(r["count"]),
+            points=float(r["points"]),
+            banks=tuple(r.get("banks", ())),
+            source_refs=tuple(r.get("source_refs", ())),
+        )
+        for r in json.loads(text)
+    )
+
+
+def paper_json(items: tuple[PaperItem, ...]) -> str:
+    return json.dumps([asdict(item) for item in items], ensure_ascii=False)
+
+
+def paper_of(text: str) -> tuple[PaperItem, ...]:
+    items = []
+    for raw in json.loads(text):
+        raw["options"] = tuple(raw["options"])
+        raw["option_order"] = tuple(raw["option_order"])
+        raw["answer"] = tuple(raw["answer"])
+        raw["blanks"] = tuple(tuple(b) for b in raw["blanks"])
+        items.append(PaperItem(**raw))
+    return tuple(items)
+
+
+def total_points(rules: tuple[DrawRule, ...]) -> float:
+    return sum(rule.count * rule.points for rule in rules)
+
+
+# ---------------------------------------------------------------- the pool
+
+
+async def quiz_pool(rules: tuple[DrawRule, ...]) -> list[PoolQuestion]:
+    """Current versions of the active questions of active banks that the rules may draw."""
+    from app.banks.store import VERSION_COLUMNS, question_of
+
+    query = QuestionVersion.select(
+        *VERSION_COLUMNS, QuestionVersion.question.bank.slug.as_alias("bank")
+    ).where(
+        QuestionVersion.is_current.eq(True),
+        QuestionVersion.question.active.eq(True),
+        QuestionVersion.question.bank.active.eq(True),
+    )
+    named = {slug for rule in rules for slug in rule.banks}
+    if rules and all(rule.banks for rule in rules):
+        query = query.where(QuestionVersion.question.bank.slug.is_in(sorted(named)))
+    rows = await query.order_by(QuestionVersion.question.bank, QuestionVersion.question.sort_order)
+    return [PoolQuestion(row["id"], row["bank"], question_of(row["key"], row)) for row in rows]
+
+
+async def publish_problems(rules: tuple[DrawRule, ...]) -> list[str]:
+    """Why a quiz with these rules can't be published (each short rule by how many)."""
+    return rule_shortages(await quiz_pool(rules), rules)
+
+
+# ---------------------------------------------------------------- quiz files
+
+
+def read_quiz_dir(folder: Path) -> list[tuple[str, QuizSpec]]:
+    """Every quiz file (`*.yaml`) in the folder; QuizFileError lists every problem by file."""
+    specs, problems = [], []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            specs.append((path.name, parse_quiz_file(path.read_text(encoding="utf-8"), path.name)))
+        except QuizFileError as error:
+            problems += [f"{path.name}：{p}" for p in error.problems]
+        except UnicodeDecodeError:
+            problems.append(f"{path.name}：不是 UTF-8 编码的文本文件。")
+    if problems:
+        raise QuizFileError(tuple(problems))
+    return specs
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=get_settings().timezone)
+    return moment.astimezone(UTC)
+
+
+def quiz_values(spec: QuizSpec, module_id: int | None) -> dict[str, Any]:
+    return {
+        "title": spec.title,
+        "module": module_id,
+        "rules": rules_json(spec.rules),
+        "time_limit_minutes": spec.time_limit_minutes,
+        "full_marks": round(spec.full_marks),
+        "pass_mark": float(spec.pass_mark),
+        "max_attempts": spec.max_attempts,
+        "counted_attempt": spec.counted_attempt,
+        "review": spec.review,
+        "shuffle_questions": spec.shuffle_questions,
+        "shuffle_options": spec.shuffle_options,
+        "partial_credit": spec.partial_credit,
+        "opens_at": _local(spec.opens_at),
+        "closes_at": _local(spec.closes_at),
+    }
+
+
+async def sync_quizzes(specs: list[tuple[str, QuizSpec]]) -> int:
+    """Load quiz files into the database (by slug); all or nothing. A quiz whose rules the
+    banks can't fill is refused, naming the rule and how many questions it lacks."""
+    problems, rows = [], []
+    for filename, spec in specs:
+        module_id = None
+        if spec.module:
+            module = await Module.select(Module.id).where(Module.slug == spec.module).first()
+            if module is None:
+                problems.append(f"{filename}：module“{spec.module}”不是课程中的模块。")
+            module_id = module["id"] if module else None
+        problems += [f"{filename}：{p}" for p in await publish_problems(spec.rules)]
+        rows.append((filename, spec, module_id))
+    if problems:
+        raise QuizFileError(tuple(problems))
+    async with write_transaction():
+        for filename, spec, module_id in rows:
+            values = {**quiz_values(spec, module_id), "source_file": filename}
+            if await Quiz.exists().where(Quiz.slug == spec.slug):
+                await Quiz.update({getattr(Quiz, k): v for k, v in values.items()}).where(
+                    Quiz.slug == spec.slug
+                )
+            else:
+                await Quiz.insert(Quiz(slug=spec.slug, **values))
+    return len(rows)
+
+
+# ---------------------------------------------------------------- attempts: starting
+
+
+def window_problem(quiz: dict[str, Any], now: datetime) -> str | None:
+    """Why the quiz is not open at `now`, or None."""
+    tz = get_settings().timezone
+    if quiz["opens_at"] and now < quiz["opens_at"]:
+        return f"测验将于 {quiz['opens_at'].astimezone(tz):%Y-%m-%d %H:%M} 开放。"
+    if quiz["closes_at"] and now >= quiz["closes_at"]:
+        return f"测验已于 {quiz['closes_at'].astimezone(tz):%Y-%m-%d %H:%M} 关闭。"
+    return None
+
+
+async def finished_attempts(quiz_id: int, account_id: int) -> list[dict[str, Any]]:
+    return (
+        await Attempt.select(
+            Attempt.id, Attempt.score, Attempt.passed, Attempt.finished_at, Attempt.finished_by
+        )
+        .where(
+            Attempt.quiz == quiz_id,
+            Attempt.account == account_id,
+            Attempt.practice.eq(False),
+            Attempt.status != IN_PROGRESS,
+        )
+        .order_by(Attempt.finished_at)
+    )
+
+
+async def in_progress(quiz_id: int, account_id: int) -> dict[str, Any] | None:
+    return (
+        await Attempt.select(Attempt.id, Attempt.deadline_at)
+        .where(
+            Attempt.quiz == quiz_id,
+            Attempt.account == account_id,
+            Attempt.practice.eq(False),
+            Attempt.status == IN_PROGRESS,
+        )
+        .first()
+    )
+
+
+async def start_attempt(quiz: dict[str, Any], user: User) -> int:
+    """The cadre's attempt in progress, or a new one with a freshly drawn paper.
+
+    A database constraint allows one attempt in progress per cadre and quiz, so two taps
+    (or two devices) starting at once end up on the same attempt."""
+    from app.quizzes.attempts import finish_if_expired
+
+    now = datetime.now(UTC)
+    current = await in_progress(quiz["id"], user.id)
+    if current is not None and not await finish_if_expired(current["id"], now):
+        return current["id"]
+    if problem := window_problem(quiz, now):
+        raise QuizRefused(problem)
+    done = await finished_attempts(quiz["id"], user.id)
+    if quiz["max_attempts"] and len(done) >= quiz["max_attempts"]:
+        raise QuizRefused(f"这个测验最多可以作答 {quiz['max_attempts']} 次，您已经用完了。")
+    rules = rules_of(quiz["rules"])
+    try:
+        paper = draw_paper(
+            await quiz_pool(rules),
+            rules,
+            random.Random(),
+            quiz["shuffle_questions"],
+            quiz["shuffle_options"],
+        )
+    except DrawError as error:
+        raise QuizRefused(f"题库中的题目不够，暂时无法开始：{error}") from None
+    deadline = quiz["closes_at"]  # an untimed attempt still ends when the quiz closes
+    if quiz["time_limit_minutes"]:
+        deadline = now + timedelta(minutes=quiz["time_limit_minutes"])
+        if quiz["closes_at"]:
+            deadline = min(deadline, quiz["closes_at"])
+    attempt = Attempt(
+        quiz=quiz["id"],
+        account=user.id,
+        paper=paper_json(paper),
+        started_at=now,
+        deadline_at=deadline,
+    )
+    try:
+        async with write_transaction():
+            await attempt.save()
+    except Exception:
+        # Most likely the one-in-progress constraint: another request started it first.
+        again = await in_progress(quiz["id"], user.id)
+        if again is None:
+            raise
+        return again["id"]
+    return attempt.id
+
+
+# ---------------------------------------------------------------- pages
+
+
+QUIZ_COLUMNS = (
+    Quiz.id,
+    Quiz.slug,
+    Quiz.title,
+    Quiz.rules,
+    Quiz.time_limit_minutes,
+    Quiz.full_marks,
+    Quiz.pass_mark,
+    Quiz.max_attempts,
+    Quiz.counted_attempt,
+    Quiz.review,
+    Quiz.shuffle_questions,
+    Quiz.shuffle_options,
+    Quiz.partial_credit,
+    Quiz.opens_at,
+    Quiz.closes_at,
+    Quiz.published,
+    Quiz.module.slug.as_alias("module_slug"),
+    Quiz.module.title.as_alias("module_title"),
+)
+
+
+async def load_quiz(slug: str) -> dict[str, Any]:
+    """A published, active quiz by slug; 404 otherwise."""
+    quiz = (
+        await Quiz.select(*QUIZ_COLUMNS)
+        .where(Quiz.slug == slug[:80], Quiz.active.eq(True), Quiz.published.eq(True))
+        .first()
+    )
+    if quiz is None:
+        raise NotFoundException("没有找到这个测验，它可能已经停用。")
+    return quiz
+
+
+@get("/quizzes/{quiz_slug:str}", name="quiz")
+async def quiz_page(request: Request, quiz_slug: FromPath[str]) -> Template:
+    quiz = await load_quiz(quiz_slug)
+    user: User = request.user
+    rules = rules_of(quiz["rules"])
+    done = await finished_attempts(quiz["id"], user.id)
+    counted = counted_attempt([(a["id"], a["score"] or 0) for a in done], quiz["counted_attempt"])
+    current = await in_progress(quiz["id"], user.id)
+    return Template(
+        "quizzes/quiz.html",
+        context={
+            "quiz": quiz,
+            "rules": rules,
+            "question_count": sum(rule.count for rule in rules),
+            "points": total_points(rules),
+            "attempts": done,
+            "counted": counted,
+            "current": current,
+            "closed": window_problem(quiz, datetime.now(UTC)),
+            "attempts_left": (quiz["max_attempts"] - len(done)) if quiz["max_attempts"] else None,
+            "review_policies": REVIEW_POLICIES,
+            "counted_policies": COUNTED_POLICIES,
+        },
+    )
+
+
+@post("/quizzes/{quiz_slug:str}", name="quiz_start")
+async def quiz_start(request: Request, quiz_slug: FromPath[str]) -> Redirect:
+    quiz = await load_quiz(quiz_slug)
+    try:
+        attempt_id = await start_attempt(quiz, request.user)
+    except QuizRefused as refused:
+        flash(request, str(refused), "error")
+        return Redirect(request.app.route_reverse("quiz", quiz_slug=quiz["slug"]))
+    return Redirect(request.app.route_reverse("attempt", attempt_id=attempt_id))
+
+
+router = Router(path="/", route_handlers=[quiz_page, quiz_start])

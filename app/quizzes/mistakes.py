@@ -1,0 +1,136 @@
+"""The mistake book (错题本): every question a cadre answered wrongly, practice over it or
+over a module's bank (untimed, not counted), and marking a question as mastered."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from app.banks.store import VERSION_COLUMNS, question_of
+from app.db import write_transaction
+from app.lib.forms import FormBody
+from app.quizzes.core import DrawRule, PoolQuestion, draw_paper
+from app.quizzes.definitions import paper_json, quiz_pool
+from app.tables import Attempt, Bank, Mistake, QuestionVersion, User
+
+PRACTICE_SIZE = 20
+
+
+async def open_mistakes(account_id: int, *, mastered: bool = False) -> list[dict[str, Any]]:
+    query = Mistake.select(
+        Mistake.id,
+        Mistake.question,
+        Mistake.wrong_count,
+        Mistake.last_wrong_at,
+        Mistake.mastered_at,
+        Mistake.question.key.as_alias("key"),
+        Mistake.question.bank.title.as_alias("bank_title"),
+        Mistake.question_version.type.as_alias("type"),
+        Mistake.question_version.stem.as_alias("stem"),
+        Mistake.question_version.options.as_alias("options"),
+        Mistake.question_version.answer.as_alias("answer"),
+        Mistake.question_version.blanks.as_alias("blanks"),
+        Mistake.question_version.explanation.as_alias("explanation"),
+        Mistake.question_version.source_ref.as_alias("source_ref"),
+    ).where(Mistake.account == account_id)
+    if mastered:
+        query = query.where(Mistake.mastered_at.is_not_null())
+    else:
+        query = query.where(Mistake.mastered_at.is_null())
+    return await query.order_by(Mistake.last_wrong_at, ascending=False)
+
+
+def _answer_text(row: dict[str, Any]) -> str:
+    if row["type"] == "fill_blank":
+        return "；".join(" / ".join(b) for b in json.loads(row["blanks"]))
+    return "".join(json.loads(row["answer"]))
+
+
+@get("/mistakes", name="mistakes")
+async def mistakes_page(request: Request, show: FromQuery[str] = "open") -> Template:
+    user: User = request.user
+    rows = await open_mistakes(user.id, mastered=show == "mastered")
+    for row in rows:
+        row["options"] = json.loads(row["options"])
+        row["answer_text"] = _answer_text(row)
+    banks = (
+        await Bank.select(Bank.slug, Bank.title)
+        .where(Bank.active.eq(True))
+        .order_by(Bank.module.sort_order)
+    )
+    return Template(
+        "quizzes/mistakes.html",
+        context={"mistakes": rows, "show": show, "banks": banks},
+    )
+
+
+@post("/mistakes/{mistake_id:int}/mastered", name="mistake_mastered")
+async def mistake_mastered(request: Request, mistake_id: FromPath[int]) -> Redirect:
+    user: User = request.user
+    done = []
+    if 0 < mistake_id < 2**31:
+        done = (
+            await Mistake.update({Mistake.mastered_at: datetime.now(UTC)})
+            .where(Mistake.id == mistake_id, Mistake.account == user.id)
+            .returning(Mistake.id)
+        )
+    if not done:
+        raise NotFoundException("没有找到这道错题。")
+    flash(request, "已标为已掌握，这道题不再出现在错题本里。", "success")
+    return Redirect(request.app.route_reverse("mistakes"))
+
+
+async def practice_pool(user: User, source: str) -> list[PoolQuestion]:
+    """The questions a practice draws from: the open mistakes, or a bank's active ones."""
+    if source == "mistakes":
+        question_ids = [row["question"] for row in await open_mistakes(user.id)]
+        if not question_ids:
+            return []
+        rows = await QuestionVersion.select(
+            *VERSION_COLUMNS, QuestionVersion.question.bank.slug.as_alias("bank")
+        ).where(
+            QuestionVersion.question.is_in(question_ids),
+            QuestionVersion.is_current.eq(True),
+            QuestionVersion.question.active.eq(True),
+        )
+        return [PoolQuestion(r["id"], r["bank"], question_of(r["key"], r)) for r in rows]
+    return await quiz_pool((DrawRule("single", 1, 1, banks=(source,)),))
+
+
+@post("/practice", name="practice_start")
+async def practice_start(request: Request, data: FormBody) -> Redirect:
+    user: User = request.user
+    source = (data.get("source") or "mistakes")[:100]
+    if await Attempt.exists().where(
+        Attempt.account == user.id, Attempt.status == "in_progress", Attempt.practice.eq(False)
+    ):
+        # Practice shows answers: not while a quiz is being answered.
+        flash(request, "您有一个测验还没有交卷，交卷后才能练习。", "info")
+        return Redirect(request.app.route_reverse("mistakes"))
+    pool = await practice_pool(user, source)
+    if not pool:
+        flash(request, "没有可以练习的题目。", "info")
+        return Redirect(request.app.route_reverse("mistakes"))
+    rng = random.Random()
+    picked = rng.sample(pool, min(PRACTICE_SIZE, len(pool)))
+    counts = Counter(entry.question.type for entry in picked)
+    rules = tuple(DrawRule(kind, n, 1.0) for kind, n in counts.items())
+    paper = draw_paper(picked, rules, rng, shuffle_questions=True, shuffle_options=True)
+    attempt = Attempt(
+        quiz=None, account=user.id, practice=True, practice_source=source, paper=paper_json(paper)
+    )
+    async with write_transaction():
+        await attempt.save()
+    return Redirect(request.app.route_reverse("attempt", attempt_id=attempt.id))
+
+
+router = Router(path="/", route_handlers=[mistakes_page, mistake_mastered, practice_start])

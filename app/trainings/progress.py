@@ -1,0 +1,205 @@
+"""Keeping each enrollment's stored progress, and its completion, up to date.
+
+Called on the events that can change them: a lesson read, an attempt finished, an
+attendance marked, an enrollment made or a training's rule edited. Rosters and the
+dashboard read what is stored here and never compute progress themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from app.db import write_transaction
+from app.quizzes.core import counted_attempt
+from app.tables import (
+    Attempt,
+    Attendance,
+    ClassSession,
+    Completion,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    Quiz,
+    Training,
+    TrainingModule,
+)
+from app.trainings.completion import Facts, evaluate
+
+CHUNK = 500
+_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def certificate_code() -> str:
+    return "".join(secrets.choice(_CODE_LETTERS) for _ in range(10))
+
+
+async def required_lessons(training_id: int) -> frozenset[int]:
+    modules = [
+        row["module"]
+        for row in await TrainingModule.select(TrainingModule.module).where(
+            TrainingModule.training == training_id
+        )
+    ]
+    if not modules:
+        return frozenset()
+    rows = await Lesson.select(Lesson.id).where(
+        Lesson.module.is_in(modules), Lesson.active.eq(True)
+    )
+    return frozenset(row["id"] for row in rows)
+
+
+async def _read(accounts: list[int], lessons: frozenset[int]) -> dict[int, set[int]]:
+    read: dict[int, set[int]] = defaultdict(set)
+    if not lessons:
+        return read
+    rows = await LessonProgress.select(LessonProgress.account, LessonProgress.lesson).where(
+        LessonProgress.account.is_in(accounts),
+        LessonProgress.lesson.is_in(sorted(lessons)),
+        LessonProgress.read_at.is_not_null(),
+    )
+    for row in rows:
+        read[row["account"]].add(row["lesson"])
+    return read
+
+
+async def _counted(accounts: list[int], quiz: dict[str, Any] | None) -> dict[int, dict]:
+    if quiz is None:
+        return {}
+    rows = (
+        await Attempt.select(Attempt.id, Attempt.account, Attempt.score, Attempt.passed)
+        .where(
+            Attempt.quiz == quiz["id"],
+            Attempt.account.is_in(accounts),
+            Attempt.practice.eq(False),
+            Attempt.status != "in_progress",
+        )
+        .order_by(Attempt.finished_at)
+    )
+    by_account: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_account[row["account"]].append(row)
+    counted = {}
+    for account, attempts in by_account.items():
+        chosen = counted_attempt([(a["id"], a["score"] or 0) for a in attempts], quiz["policy"])
+        attempt = next(a for a in attempts if a["id"] == chosen)
+        counted[account] = {
+            "id": attempt["id"],
+            "score": attempt["score"],
+            "passed": bool(attempt["passed"]),
+        }
+    return counted
+
+
+async def _attended(accounts: list[int], sessions: Iterable[int]) -> dict[int, set[int]]:
+    attended: dict[int, set[int]] = defaultdict(set)
+    ids = sorted(sessions)
+    if not ids:
+        return attended
+    rows = await Attendance.select(Attendance.account, Attendance.session).where(
+        Attendance.session.is_in(ids),
+        Attendance.account.is_in(accounts),
+        Attendance.present.eq(True),
+    )
+    for row in rows:
+        attended[row["account"]].add(row["session"])
+    return attended
+
+
+async def recompute(training_id: int, account_ids: Iterable[int] | None = None) -> int:
+    """Bring the training's enrollments (or those of the given cadres) up to date, and
+    store a completion for each cadre who now meets the rule. Returns how many completed."""
+    training = await Training.select().where(Training.id == training_id).first()
+    if training is None:
+        return 0
+    query = Enrollment.select(
+        Enrollment.id, Enrollment.account, Enrollment.batch, Enrollment.completed_at
+    ).where(Enrollment.training == training_id, Enrollment.active.eq(True))
+    if account_ids is not None:
+        query = query.where(Enrollment.account.is_in(sorted(set(account_ids)) or [0]))
+    enrollments = await query
+    lessons = await required_lessons(training_id)
+    quiz = None
+    if training["final_quiz"]:
+        row = (
+            await Quiz.select(Quiz.id, Quiz.counted_attempt)
+            .where(Quiz.id == training["final_quiz"])
+            .first()
+        )
+        quiz = {"id": row["id"], "policy": row["counted_attempt"]} if row else None
+    sessions_by_batch: dict[int, dict[int, float]] = defaultdict(dict)
+    if training["kind"] == "rotation":
+        for row in await ClassSession.select(
+            ClassSession.id, ClassSession.batch, ClassSession.hours
+        ).where(ClassSession.batch.training == training_id):
+            sessions_by_batch[row["batch"]][row["id"]] = row["hours"]
+    all_sessions = {s for by in sessions_by_batch.values() for s in by}
+    completed = 0
+    for start in range(0, len(enrollments), CHUNK):
+        chunk = enrollments[start : start + CHUNK]
+        accounts = [e["account"] for e in chunk]
+        read = await _read(accounts, lessons)
+        counted = await _counted(accounts, quiz)
+        attended = await _attended(accounts, all_sessions)
+        now = datetime.now(UTC)
+        async with write_transaction():
+            for enrollment in chunk:
+                account = enrollment["account"]
+                facts = Facts(
+                    kind=training["kind"],
+                    required_lessons=lessons,
+                    read_lessons=frozenset(read.get(account, ())),
+                    has_quiz=quiz is not None,
+                    attempt=counted.get(account),
+                    sessions=sessions_by_batch.get(enrollment["batch"], {}),
+                    attended=frozenset(attended.get(account, ())),
+                    attendance_share=training["attendance_share"],
+                    credit_hours=training["credit_hours"],
+                )
+                completed += await _store(training_id, enrollment, facts, now)
+    return completed
+
+
+async def _store(training_id: int, enrollment: dict, facts: Facts, now: datetime) -> int:
+    progress = evaluate(facts)
+    values = {
+        Enrollment.lessons_required: progress.lessons_required,
+        Enrollment.lessons_read: progress.lessons_read,
+        Enrollment.quiz_score: progress.quiz_score,
+        Enrollment.quiz_passed: progress.quiz_passed,
+        Enrollment.sessions_total: progress.sessions_total,
+        Enrollment.sessions_attended: progress.sessions_attended,
+        Enrollment.hours: progress.hours,
+        Enrollment.updated_at: now,
+    }
+    newly = progress.complete and enrollment["completed_at"] is None
+    if newly:
+        # A completion, once earned, stays: later changes to the course don't take it away.
+        values[Enrollment.completed_at] = now
+        await Completion.insert(
+            Completion(
+                training=training_id,
+                account=enrollment["account"],
+                enrollment=enrollment["id"],
+                completed_at=now,
+                evidence=json.dumps(progress.evidence(facts), ensure_ascii=False),
+                hours=progress.hours,
+                score=progress.quiz_score,
+                code=certificate_code(),
+            )
+        ).on_conflict(action="DO NOTHING")
+    await Enrollment.update(values).where(Enrollment.id == enrollment["id"])
+    return int(newly)
+
+
+async def refresh_account(account_id: int) -> None:
+    """Recompute every training the cadre is enrolled in (after they read or finish)."""
+    rows = await Enrollment.select(Enrollment.training).where(
+        Enrollment.account == account_id, Enrollment.active.eq(True)
+    )
+    for row in rows:
+        await recompute(row["training"], [account_id])

@@ -1,0 +1,13 @@
+"""The routes of trainings: trainings and batches, enrollment, attendance, certificates."""
+
+from typing import Any
+
+from app.trainings import attendance, certificates, enrollment, pages
+
+ROUTES: list[Any] = [
+    *pages.route_handlers,
+    *enrollment.route_handlers,
+    attendance.router,
+    attendance.checkin_router,
+    certificates.router,
+]
