@@ -26,7 +26,7 @@ from app.banks.routes import ROUTES as BANK_ROUTES
 from app.course.routes import ROUTES as COURSE_ROUTES
 from app.db import database_lifespan
 from app.demo.loading import is_demo_database
-from app.quizzes.attempts import sweep_lifespan
+from app.quizzes.answering import sweep_lifespan
 from app.quizzes.routes import ROUTES as QUIZ_ROUTES
 from app.reports.routes import ROUTES as REPORT_ROUTES
 from app.sessions import DatabaseStore, session_config

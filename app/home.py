@@ -11,7 +11,7 @@ from app.accounts.auth import safe_next
 from app.accounts.guards import scope_path
 from app.course.lessons import course_progress
 from app.tables import ROLES, Unit, User
-from app.trainings.enrollment import cadre_trainings
+from app.trainings.mine import cadre_trainings
 
 
 @get("/", name="home")

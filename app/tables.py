@@ -6,6 +6,8 @@ deactivated, never deleted, so nothing a person did disappears with them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from piccolo.columns import (
     Boolean,
     Bytea,
@@ -20,6 +22,16 @@ from piccolo.columns import (
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
+if TYPE_CHECKING:
+    from piccolo.columns import Serial
+
+    class Row(Table):
+        """What the type checker sees of every table: the `id` primary key Piccolo adds."""
+
+        id: ClassVar[Serial]
+else:
+    Row = Table
 
 UNIT_KINDS = {
     "city_federation": "市总工会",
@@ -38,7 +50,7 @@ ROLES = {
 }
 
 
-class Unit(Table, tablename="unit"):
+class Unit(Row, tablename="unit"):
     """A union organisation in the tree; `path` is the materialised path, e.g. "/1/4/17/"."""
 
     name = Varchar(length=100, unique=True)
@@ -52,7 +64,7 @@ class Unit(Table, tablename="unit"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class User(Table, tablename="account"):
+class User(Row, tablename="account"):
     """A person who signs in: a cadre or a member of staff."""
 
     username = Varchar(length=50, unique=True)
@@ -72,7 +84,7 @@ class User(Table, tablename="account"):
     last_login_at = Timestamptz(null=True, default=None)
 
 
-class AuditEvent(Table, tablename="audit_event"):
+class AuditEvent(Row, tablename="audit_event"):
     """Who did what to which object, and when."""
 
     actor = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
@@ -84,7 +96,7 @@ class AuditEvent(Table, tablename="audit_event"):
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
-class LoginAttempt(Table, tablename="login_attempt"):
+class LoginAttempt(Row, tablename="login_attempt"):
     """One sign-in attempt; kept in the database so throttling holds across workers."""
 
     username = Varchar(length=50, index=True)
@@ -95,7 +107,7 @@ class LoginAttempt(Table, tablename="login_attempt"):
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
-class SessionRecord(Table, tablename="session_record"):
+class SessionRecord(Row, tablename="session_record"):
     """Server-side session data, shared by every worker."""
 
     key = Varchar(length=128, unique=True)
@@ -103,7 +115,7 @@ class SessionRecord(Table, tablename="session_record"):
     expires_at = Timestamptz(null=True, default=None, index=True)
 
 
-class Upload(Table, tablename="upload"):
+class Upload(Row, tablename="upload"):
     """An uploaded file waiting between its preview and its confirmation."""
 
     kind = Varchar(length=30)
@@ -113,14 +125,14 @@ class Upload(Table, tablename="upload"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class SiteSetting(Table, tablename="site_setting"):
+class SiteSetting(Row, tablename="site_setting"):
     """Facts about this installation, such as whether it holds demo data."""
 
     key = Varchar(length=50, unique=True)
     value = Text(default="")
 
 
-class Module(Table, tablename="course_module"):
+class Module(Row, tablename="course_module"):
     """A course module, loaded from its file in `course/`."""
 
     slug = Varchar(length=80, unique=True)
@@ -133,7 +145,7 @@ class Module(Table, tablename="course_module"):
     active = Boolean(default=True)
 
 
-class Lesson(Table, tablename="lesson"):
+class Lesson(Row, tablename="lesson"):
     """A lesson: official text, word for word, with the trainer's 学习要点 kept apart."""
 
     key = Varchar(length=200, unique=True)  # "module-slug/lesson-slug"
@@ -148,7 +160,7 @@ class Lesson(Table, tablename="lesson"):
     active = Boolean(default=True)
 
 
-class LessonProgress(Table, tablename="lesson_progress"):
+class LessonProgress(Row, tablename="lesson_progress"):
     """How far one person has read one lesson; one row per person and lesson."""
 
     account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
@@ -159,7 +171,7 @@ class LessonProgress(Table, tablename="lesson_progress"):
     read_at = Timestamptz(null=True, default=None)
 
 
-class Bank(Table, tablename="bank"):
+class Bank(Row, tablename="bank"):
     """A question bank; the shipped ones are loaded from `question_banks/`."""
 
     slug = Varchar(length=80, unique=True)
@@ -169,7 +181,7 @@ class Bank(Table, tablename="bank"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class Question(Table, tablename="question"):
+class Question(Row, tablename="question"):
     """A question's lasting identity: its key within its bank. Its content is in versions."""
 
     bank = ForeignKey(Bank, on_delete=OnDelete.restrict, index=True)
@@ -179,7 +191,7 @@ class Question(Table, tablename="question"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class QuestionVersion(Table, tablename="question_version"):
+class QuestionVersion(Row, tablename="question_version"):
     """One version of a question, never changed once written: an edit adds a version, so
     papers that froze an older one keep it."""
 
@@ -200,7 +212,7 @@ class QuestionVersion(Table, tablename="question_version"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class Quiz(Table, tablename="quiz"):
+class Quiz(Row, tablename="quiz"):
     """A quiz: draw rules and the rules of taking it. Loaded from `question_banks/quizzes/`
     or made by a trainer in the browser."""
 
@@ -225,7 +237,7 @@ class Quiz(Table, tablename="quiz"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class Attempt(Table, tablename="attempt"):
+class Attempt(Row, tablename="attempt"):
     """One cadre's attempt at a quiz, with its paper frozen when it started.
 
     `paper` holds the questions as shown (versions, option order, answers); it never leaves
@@ -249,7 +261,7 @@ class Attempt(Table, tablename="attempt"):
     page_leaves = Integer(default=0)
 
 
-class Answer(Table, tablename="answer"):
+class Answer(Row, tablename="answer"):
     """The cadre's answer to one question of a paper; one row per attempt and position."""
 
     attempt = ForeignKey(Attempt, on_delete=OnDelete.restrict, index=True)
@@ -262,7 +274,7 @@ class Answer(Table, tablename="answer"):
     awarded = DoublePrecision(null=True, default=None)
 
 
-class AttemptEvent(Table, tablename="attempt_event"):
+class AttemptEvent(Row, tablename="attempt_event"):
     """Something noticed during an attempt, such as the cadre leaving the page."""
 
     attempt = ForeignKey(Attempt, on_delete=OnDelete.restrict, index=True)
@@ -270,7 +282,7 @@ class AttemptEvent(Table, tablename="attempt_event"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class Mistake(Table, tablename="mistake"):
+class Mistake(Row, tablename="mistake"):
     """A question the cadre once got wrong, in their 错题本 until marked as mastered."""
 
     account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
@@ -285,7 +297,7 @@ class Mistake(Table, tablename="mistake"):
 TRAINING_KINDS = {"special": "专题培训", "rotation": "集中轮训"}
 
 
-class Training(Table, tablename="training"):
+class Training(Row, tablename="training"):
     """A 专题培训 or 集中轮训, run by a unit for the cadres of its subtree."""
 
     title = Varchar(length=200)
@@ -300,14 +312,14 @@ class Training(Table, tablename="training"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class TrainingModule(Table, tablename="training_module"):
+class TrainingModule(Row, tablename="training_module"):
     """A course module a training requires: every lesson of it read."""
 
     training = ForeignKey(Training, on_delete=OnDelete.restrict, index=True)
     module = ForeignKey(Module, on_delete=OnDelete.restrict)
 
 
-class Batch(Table, tablename="batch"):
+class Batch(Row, tablename="batch"):
     """One 期次 of a training, with its dates, place and capacity."""
 
     training = ForeignKey(Training, on_delete=OnDelete.restrict, index=True)
@@ -321,7 +333,7 @@ class Batch(Table, tablename="batch"):
     sort_order = Integer(default=0)
 
 
-class Enrollment(Table, tablename="enrollment"):
+class Enrollment(Row, tablename="enrollment"):
     """A cadre enrolled in a training (and a batch), with the progress last computed.
 
     The progress columns are stored facts, recomputed on the events that change them
@@ -345,7 +357,7 @@ class Enrollment(Table, tablename="enrollment"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
-class ClassSession(Table, tablename="class_session"):
+class ClassSession(Row, tablename="class_session"):
     """A class of a 集中轮训 batch; cadres check in with the code shown in the room."""
 
     batch = ForeignKey(Batch, on_delete=OnDelete.restrict, index=True)
@@ -358,7 +370,7 @@ class ClassSession(Table, tablename="class_session"):
     code_expires_at = Timestamptz(null=True, default=None)
 
 
-class Attendance(Table, tablename="attendance"):
+class Attendance(Row, tablename="attendance"):
     """A cadre present at a class session: checked in by code, or marked by the trainer."""
 
     session = ForeignKey(ClassSession, on_delete=OnDelete.restrict, index=True)
@@ -369,7 +381,7 @@ class Attendance(Table, tablename="attendance"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-class Completion(Table, tablename="completion"):
+class Completion(Row, tablename="completion"):
     """A cadre met a training's completion rule: when, and the evidence (lessons read, the
     attempt passed, the sessions attended). Its certificate is verified by `code`."""
 
@@ -383,7 +395,7 @@ class Completion(Table, tablename="completion"):
     code = Varchar(length=20, unique=True)  # the certificate's verification code
 
 
-class ApiToken(Table, tablename="api_token"):
+class ApiToken(Row, tablename="api_token"):
     """A token for the read-only JSON API, scoped to a unit's subtree."""
 
     name = Varchar(length=100)

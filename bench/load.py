@@ -252,8 +252,9 @@ async def scenario_limit(run: Run, usernames: list[str]) -> None:
     transaction as the answer requests do, without HTTP, sessions or pages: 32 cadres at a
     time in one process (on PostgreSQL through a connection pool, as the server uses)."""
     from app.db import DB, is_sqlite
-    from app.quizzes.attempts import finish_attempt, save_responses
-    from app.quizzes.definitions import load_quiz, paper_of, start_attempt
+    from app.quizzes.answering import finish_attempt, save_responses
+    from app.quizzes.core import paper_of
+    from app.quizzes.definitions import load_quiz, start_attempt
     from app.tables import Attempt, User
 
     if not is_sqlite():

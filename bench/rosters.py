@@ -165,15 +165,13 @@ async def _downloads(training_id: int):
     """The report as the federation admin asks for it, and the three things measured."""
     from app.reports import queries
     from app.reports.pages import prepare, roster_book, roster_csv_chunks
-    from app.reports.summary import summary_rows
     from app.tables import User
 
     admin = await User.objects(User.unit).where(User.username == "bench-admin").first()
     report = await prepare(admin, training_id)
 
     async def summary():
-        units = await queries.units_under(report.filters.path)
-        return summary_rows(units, await queries.unit_figures(report.filters))
+        return (await queries.load_breakdown(report.filters)).summary_rows()
 
     async def xlsx():
         file = await roster_book(report)

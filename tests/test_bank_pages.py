@@ -13,10 +13,11 @@ from urllib.parse import unquote
 import pytest
 from openpyxl import load_workbook
 
+from app.banks.editor_form import form_of, question_from_form
 from app.banks.gift import gift_export_problem, parse_gift
 from app.banks.model import Question
 from app.banks.own_format import parse_bank
-from app.banks.pages import form_of, question_from_form, question_stats
+from app.banks.pages import question_stats
 from app.banks.store import current_questions, load_bank_dir, save_question
 from app.banks.xlsx import COLUMNS, parse_xlsx, template_xlsx
 from app.course.lessons import read_course_dir, sync_course

@@ -25,7 +25,7 @@ from app.accounts.cadre_import import (
     read_table,
     template_xlsx,
 )
-from app.accounts.roster_files import MAX_UNZIPPED
+from app.lib.sheets import MAX_UNZIPPED
 
 HEADER = ["姓名", "单位", "职务", "手机号", "性别", "工号"]
 

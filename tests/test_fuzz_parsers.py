@@ -45,7 +45,7 @@ from app.course.files import CourseFileError, SourceInfo, parse_module
 from app.course.plan import PlanError, build_modules, read_plan
 from app.lib import yaml_text
 from app.quizzes.files import QuizFileError, parse_quiz_file
-from app.trainings.enrollment import Account, check_enrollment_rows, read_enrollment_table
+from app.trainings.enrollment_check import Account, check_enrollment_rows, read_enrollment_table
 from tests.test_quiz_files import EXAMPLE as QUIZ_EXAMPLE
 
 # Examples that build or read files (.docx, .xlsx, zip) take milliseconds each; text is fast.

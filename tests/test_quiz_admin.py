@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.quizzes.admin import QUIZ_FIELDS, clean_form, form_of, quiz_problems
-from app.quizzes.attempts import finish_attempt, save_responses
-from app.quizzes.core import correct_response
-from app.quizzes.definitions import load_quiz, paper_of, start_attempt
+from app.quizzes.answering import finish_attempt, save_responses
+from app.quizzes.core import correct_response, paper_of
+from app.quizzes.definitions import load_quiz, start_attempt
 from app.quizzes.stats import absences, band_label, question_rates, score_bands
 from app.tables import Attempt, AuditEvent, QuestionVersion, Quiz
 from tests.conftest import login, make_user, post_form

@@ -10,9 +10,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
-from app.quizzes.attempts import finish_attempt, sweep_expired
-from app.quizzes.core import correct_response
-from app.quizzes.definitions import paper_of
+from app.quizzes.answering import finish_attempt, sweep_expired
+from app.quizzes.core import correct_response, paper_of
 from app.tables import Answer, Attempt, AttemptEvent, Mistake, Quiz
 from tests.conftest import csrf, login, post_form
 

@@ -22,13 +22,14 @@ from app.tables import (
     Upload,
     User,
 )
-from app.trainings.enrollment import (
+from app.trainings.access import enroll_scope
+from app.trainings.enrollment_check import (
     COLUMNS,
     Account,
     check_enrollment_rows,
     read_enrollment_table,
 )
-from app.trainings.pages import batch_problems, enroll_scope, training_problems
+from app.trainings.pages import batch_problems, training_problems
 from app.trainings.progress import recompute
 from tests.conftest import login, make_user, post_form
 from tests.test_quizzes import answer_all, start

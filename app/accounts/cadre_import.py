@@ -6,7 +6,8 @@ against the units the importing person may use and the phone numbers already tak
 an `ImportPlan`: drafts for the good rows and a Chinese message for every problem of every row.
 
 Reading the files and building the template live in `app.accounts.roster_files`; `read_table`,
-`template_xlsx` and the shared columns, limits and types are re-exported here. This module
+`template_xlsx` and the shared columns, limits and types are re-exported here (the reader
+itself is `app.lib.sheets`). This module
 checks the rows: names, units (`match_unit`), phones (`normalize_phone`), repeats.
 
 Nothing here touches the database, the network or the web framework.
@@ -21,8 +22,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from app.accounts.roster_files import (
-    _INVISIBLE,
-    _SPACE_RE,
     COLUMNS_ALL,
     COLUMNS_OPTIONAL,
     COLUMNS_REQUIRED,
@@ -31,13 +30,10 @@ from app.accounts.roster_files import (
     NAME_MAX,
     POSITION_MAX,
     STAFF_NO_MAX,
-    ImportFileError,
-    SourceRow,
-    _clean,
-    _show,
     read_table,
     template_xlsx,
 )
+from app.lib.sheets import INVISIBLE, SPACES, ImportFileError, SourceRow, clean_text, shown
 
 __all__ = [
     "COLUMNS_OPTIONAL",
@@ -142,7 +138,7 @@ def normalize_phone(text: str) -> str | None:
 
 def _unit_key(text: str) -> str:
     """Comparison key of a unit name: half-width, no whitespace anywhere."""
-    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", text))
+    return SPACES.sub("", unicodedata.normalize("NFKC", text))
 
 
 # --------------------------------------------------------------------------- matching units
@@ -180,7 +176,7 @@ class _UnitIndex:
         return self.cache[key]
 
     def _match(self, text: str, key: str) -> tuple[UnitChoice | None, str | None]:
-        shown = _show(_clean(text))
+        quoted = shown(clean_text(text))
         if not key:
             return None, "单位为空。"
         exact = self.by_key.get(key) or self.by_full_key.get(key) or []
@@ -189,7 +185,7 @@ class _UnitIndex:
         if exact:
             names = "、".join(f"“{self.full_names[u.id]}”" for u in exact[:5])
             return None, (
-                f"单位“{shown}”有 {len(exact)} 个同名单位：{names}，"
+                f"单位“{quoted}”有 {len(exact)} 个同名单位：{names}，"
                 "请填写带上级单位的完整名称（用“/”分隔）。"
             )
         if len(key) >= 2:
@@ -200,15 +196,15 @@ class _UnitIndex:
                 found.sort(key=lambda u: (len(u.name), u.name, u.id))
                 names = "、".join(f"“{self.label(u, found)}”" for u in found[:5])
                 more = "……" if len(found) > 5 else "。"
-                return None, f"单位“{shown}”不唯一，可能是：{names}{more}请填写完整名称。"
+                return None, f"单位“{quoted}”不唯一，可能是：{names}{more}请填写完整名称。"
         close: list[str] = []
         if self.suggest_budget > 0:
             self.suggest_budget -= 1
             close = difflib.get_close_matches(key, list(self.by_key), n=3, cutoff=0.5)
         if close:
             names = "、".join(f"“{self.by_key[k][0].name}”" for k in close)
-            return None, f"单位“{shown}”不存在，您是否要找{names}？"
-        return None, f"单位“{shown}”不存在，或不在您管理的范围内。"
+            return None, f"单位“{quoted}”不存在，您是否要找{names}？"
+        return None, f"单位“{quoted}”不存在，或不在您管理的范围内。"
 
 
 def _path_ids(path: str) -> list[int]:
@@ -234,18 +230,18 @@ def match_unit(text: str, units: Sequence[UnitChoice]) -> tuple[UnitChoice | Non
 
 def _check_name(raw: str) -> tuple[str, str | None]:
     """(normalised name, problem text or None). Chinese names lose inner spaces."""
-    name = re.sub(f"[{_INVISIBLE}]", "", unicodedata.normalize("NFKC", raw)).translate(_NAME_DOTS)
+    name = re.sub(f"[{INVISIBLE}]", "", unicodedata.normalize("NFKC", raw)).translate(_NAME_DOTS)
     if any("\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0003ffff" for ch in name):
-        name = _SPACE_RE.sub("", name)
+        name = SPACES.sub("", name)
     else:
-        name = _SPACE_RE.sub(" ", name)
+        name = SPACES.sub(" ", name)
     if len(name) > NAME_MAX:
-        return name, f"姓名“{_show(name)}”太长，最多 {NAME_MAX} 个字。"
+        return name, f"姓名“{shown(name)}”太长，最多 {NAME_MAX} 个字。"
     bad = [ch for ch in name if not (ch.isalpha() or ch in "·〇 ")]
     if bad:
-        return name, f"姓名“{_show(name)}”含有不允许的字符“{bad[0]}”，只能包含汉字、字母和“·”。"
+        return name, f"姓名“{shown(name)}”含有不允许的字符“{bad[0]}”，只能包含汉字、字母和“·”。"
     if name.startswith("·") or name.endswith("·") or "··" in name:
-        return name, f"姓名“{_show(name)}”中的“·”位置不对。"
+        return name, f"姓名“{shown(name)}”中的“·”位置不对。"
     return name, None
 
 
@@ -283,7 +279,7 @@ def check_rows(
     for source in rows:
         n = source.row
         found: list[Problem] = []
-        raw = {column: _clean(str(source.values.get(column) or "")) for column in COLUMNS_ALL}
+        raw = {column: clean_text(str(source.values.get(column) or "")) for column in COLUMNS_ALL}
         phone = normalize_phone(raw["手机号"]) if raw["手机号"] else None
         if (raw["姓名"], phone) == (EXAMPLE_ROW[0], EXAMPLE_ROW[3]):
             problems.append(_problem(n, None, "这是模板中的示例行，请删除后再上传。"))
@@ -308,7 +304,7 @@ def check_rows(
         position = raw["职务"]
         if len(position) > POSITION_MAX:
             found.append(
-                _problem(n, "职务", f"职务“{_show(position)}”太长，最多 {POSITION_MAX} 个字。")
+                _problem(n, "职务", f"职务“{shown(position)}”太长，最多 {POSITION_MAX} 个字。")
             )
 
         # An exact repeat of an earlier row gets one message instead of the duplicate checks.
@@ -323,7 +319,7 @@ def check_rows(
             hint = ""
             if _SCIENTIFIC_RE.fullmatch(raw["手机号"]):
                 hint = "（Excel 把它显示成了科学计数法，请把手机号列设为“文本”格式后重新填写）"
-            text = f"手机号“{_show(raw['手机号'])}”不是有效的 11 位手机号码{hint}。"
+            text = f"手机号“{shown(raw['手机号'])}”不是有效的 11 位手机号码{hint}。"
             found.append(_problem(n, "手机号", text))
         if phone is not None:
             if repeat_of is None and phone in taken:
@@ -336,17 +332,17 @@ def check_rows(
         if raw["性别"]:
             gender = _GENDERS.get(raw["性别"].lower(), "")
             if not gender:
-                text = f"性别“{_show(raw['性别'])}”无法识别，请填写“男”或“女”，或留空。"
+                text = f"性别“{shown(raw['性别'])}”无法识别，请填写“男”或“女”，或留空。"
                 found.append(_problem(n, "性别", text))
 
         staff_no = raw["工号"]
         if len(staff_no) > STAFF_NO_MAX:
-            text = f"工号“{_show(staff_no)}”太长，最多 {STAFF_NO_MAX} 个字符。"
+            text = f"工号“{shown(staff_no)}”太长，最多 {STAFF_NO_MAX} 个字符。"
             found.append(_problem(n, "工号", text))
         if staff_no:
             earlier = first_staff_no.setdefault(staff_no, n)
             if repeat_of is None and earlier != n:
-                text = f"工号“{_show(staff_no)}”与第 {earlier} 行重复。"
+                text = f"工号“{shown(staff_no)}”与第 {earlier} 行重复。"
                 found.append(_problem(n, "工号", text))
 
         if repeat_of is not None:

@@ -12,6 +12,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 
+from app.lib.parsing import valid_id
 from app.tables import Unit, Upload, User
 
 # Pages a person who must still choose a password may open.
@@ -61,18 +62,9 @@ def in_scope(user: User, unit_path: str) -> bool:
     return unit_path.startswith(scope_path(user))
 
 
-# Ids are 32-bit serials; a larger number in a URL or form is simply not found (and would
-# otherwise overflow the database driver).
-_MAX_ID = 2**31 - 1
-
-
-def _valid_id(value: int) -> bool:
-    return 0 < value <= _MAX_ID
-
-
 async def load_unit(user: User, unit_id: int) -> Unit:
     """The unit with this id, if the person may manage it; 404 otherwise, 403 outside the scope."""
-    unit = await Unit.objects().where(Unit.id == unit_id).first() if _valid_id(unit_id) else None
+    unit = await Unit.objects().where(Unit.id == unit_id).first() if valid_id(unit_id) else None
     if unit is None:
         raise NotFoundException("没有找到这个单位。")
     if not in_scope(user, unit.path):
@@ -83,7 +75,7 @@ async def load_unit(user: User, unit_id: int) -> Unit:
 async def load_person(user: User, person_id: int) -> User:
     """The account with this id with its unit loaded, if within the person's scope."""
     person = None
-    if _valid_id(person_id):
+    if valid_id(person_id):
         person = await User.objects(User.unit).where(User.id == person_id).first()
     if person is None:
         raise NotFoundException("没有找到这个人员。")
@@ -108,7 +100,7 @@ async def load_person(user: User, person_id: int) -> User:
 async def load_upload(user: User, upload_id: int, kind: str, gone: str) -> Upload:
     """An upload waiting for its confirmation, if this person made it; 404 (`gone`) otherwise."""
     found = None
-    if _valid_id(upload_id):
+    if valid_id(upload_id):
         found = (
             await Upload.objects()
             .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == kind)

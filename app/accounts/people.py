@@ -102,7 +102,7 @@ async def _check(actor: User, form: dict[str, str], person_id: int | None = None
     return errors, unit
 
 
-def _matches(text: str) -> WhereRaw:
+def person_matches(text: str) -> WhereRaw:
     """Name, username or phone contains `text`: literally (no wildcards), ignoring ASCII case,
     the same on SQLite and PostgreSQL (whose LIKE is case-sensitive)."""
     pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text.lower()) + "%"
@@ -136,7 +136,7 @@ async def people_list(
         conditions.append(User.active.eq(status == "active"))
     q = q.strip()
     if q:
-        conditions.append(_matches(q))
+        conditions.append(person_matches(q))
     pager = Page(number=page, total=await User.count().where(*conditions))
     people = await (
         User.select(

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
@@ -34,31 +31,12 @@ from app.accounts.cadre_import import (
 from app.accounts.guards import ADMIN_ROLES, requires_role
 from app.accounts.passwords import generate_initial_password, hash_initial_password
 from app.db import write_transaction
-from app.errors import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
+from app.errors import MAX_UPLOAD_BODY_BYTES
+from app.lib.downloads import XLSX, download
+from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload, stored_filename
 from app.tables import Unit, Upload, User
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD_BYTES = MAX_FILE_BYTES
 _INSERT_CHUNK = 500
-_FILENAME_MAX = 255
-# An upload waits this long for its confirmation; older ones are removed at the next upload.
-UPLOAD_KEPT_FOR = timedelta(days=1)
-
-
-def attachment(filename: str) -> str:
-    """A Content-Disposition header value that keeps a Chinese file name in every browser."""
-    return f"attachment; filename*=UTF-8''{quote(filename)}"
-
-
-def stored_filename(filename: str) -> str:
-    """The file's own name without a browser-sent folder, cut to fit Upload.filename (255)."""
-    name = re.split(r"[\\/]", filename)[-1] or "未命名文件"
-    if len(name) <= _FILENAME_MAX:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    if not dot or len(ext) > 10:
-        return name[:_FILENAME_MAX]
-    return stem[: _FILENAME_MAX - len(ext) - 2] + "…." + ext
 
 
 @dataclass(frozen=True)
@@ -136,11 +114,7 @@ async def import_form() -> Template:
 
 @get("/people/import/template.xlsx", name="import_template")
 async def import_template() -> Response[bytes]:
-    return Response(
-        template_xlsx(),
-        media_type=XLSX,
-        headers={"Content-Disposition": attachment("干部导入模板.xlsx")},
-    )
+    return download(template_xlsx(), "干部导入模板.xlsx", XLSX)
 
 
 @post("/people/import", name="import_upload", request_max_body_size=MAX_UPLOAD_BODY_BYTES)
@@ -173,14 +147,7 @@ async def import_upload(
     )
     upload_id = None
     if plan.ok:
-        async with write_transaction():
-            # Previews nobody confirmed would otherwise keep their files for good.
-            await Upload.delete().where(
-                Upload.kind == "cadres", Upload.created_at < datetime.now(UTC) - UPLOAD_KEPT_FOR
-            )
-            draft = Upload(kind="cadres", filename=filename, content=content, uploaded_by=user.id)
-            await draft.save()
-        upload_id = draft.id
+        upload_id = await keep_upload("cadres", filename, content, user.id)
     return Template(
         "people/import.html",
         context={"plan": plan, "filename": filename, "upload_id": upload_id},

@@ -1,11 +1,9 @@
-"""Roster files of cadres (工会干部): reading uploaded .xlsx/.csv bytes into rows, and the
-downloadable template.
+"""Roster files of cadres (工会干部): the columns of the cadre list, reading an uploaded list
+with the shared sheet reader (`app.lib.sheets`), and the downloadable template.
 
 `read_table` turns the bytes into `SourceRow`s (or raises `ImportFileError` when the file as a
 whole is unusable); `app.accounts.cadre_import` then checks the rows. The columns, limits and
-example
-row defined here are shared by both, and every public name is re-exported by
-`app.accounts.cadre_import`.
+example row defined here are shared by both.
 
 Nothing here touches the database, the network or the web framework; the only input/output is
 parsing the bytes handed in and building the template workbook in memory.
@@ -13,27 +11,21 @@ parsing the bytes handed in and building the template workbook in memory.
 
 from __future__ import annotations
 
-import csv
 import io
-import math
-import re
-import unicodedata
-import zipfile
-from collections.abc import Generator, Iterable, Sequence
-from contextlib import closing
-from dataclasses import dataclass
-from datetime import date, datetime, time
 
+from app.lib.sheets import (
+    MAX_DATA_ROWS,
+    ImportFileError,
+    SheetColumns,
+    SourceRow,
+    read_sheet,
+)
 from app.lib.spreadsheets import HEADER_FILL, add_instructions
 
 COLUMNS_REQUIRED = ("姓名", "单位", "职务", "手机号")
 COLUMNS_OPTIONAL = ("性别", "工号")
 COLUMNS_ALL = COLUMNS_REQUIRED + COLUMNS_OPTIONAL
 
-MAX_DATA_ROWS = 20_000
-# The whole .xlsx package unzipped: a roster of MAX_DATA_ROWS rows is a few MB, a zip bomb far
-# more. zipfile reads no more of a member than its stated size, so the stated sizes are a bound.
-MAX_UNZIPPED = 200 * 1024 * 1024
 NAME_MAX = 30
 POSITION_MAX = 50
 STAFF_NO_MAX = 50
@@ -41,9 +33,9 @@ STAFF_NO_MAX = 50
 # untouched example is never imported as a real person.
 EXAMPLE_ROW = ("张三", "解放区总工会", "工会主席", "13800000000", "男", "")
 
-# Header text (after normalisation, see `_header_key`) -> canonical column.  Earlier entries of
-# the same canonical column win when a file has several of them (e.g. both 手机号 and 联系电话).
-_HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+# Canonical column -> the header texts accepted for it, best first (a file with both 手机号
+# and 联系电话 uses 手机号). Listed in the order of COLUMNS_ALL.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "姓名": ("姓名",),
     "单位": ("单位", "所在单位", "单位名称", "工会名称"),
     "职务": ("职务", "职位"),
@@ -51,83 +43,42 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "性别": ("性别",),
     "工号": ("工号", "职工号", "员工号"),
 }
-_HEADER_LOOKUP: dict[str, tuple[str, int]] = {
-    alias: (column, rank)
-    for column, aliases in _HEADER_ALIASES.items()
-    for rank, alias in enumerate(aliases)
-}
-_HEADER_SEARCH_ROWS = 10  # how many non-empty rows may precede the header (e.g. a title row)
-
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_EDGE_RE = re.compile(rf"^[\s{_INVISIBLE}]+|[\s{_INVISIBLE}]+$")
-_SPACE_RE = re.compile(rf"[\s{_INVISIBLE}]+")
-_HEADER_MARK_RE = re.compile(r"^\*+|(?:\*|\((?:必填|选填|可选|非必填)\))+$")
-_SHOW_MAX = 40
 
 
-class ImportFileError(ValueError):
-    """The file as a whole can't be read; str(e) is a Chinese message for the user."""
+def _missing_columns(found: dict[str, int], header_row: int) -> ImportFileError | None:
+    """The error naming every required column missing from the header row, if any."""
+    missing = [column for column in COLUMNS_REQUIRED if column not in found]
+    if not missing:
+        return None
+    return ImportFileError(
+        f"缺少必填列：{'、'.join(missing)}。"
+        f"第 {header_row} 行被当作列名行，列名应为：{'、'.join(COLUMNS_REQUIRED)}"
+        f"（可选：{'、'.join(COLUMNS_OPTIONAL)}）。可下载模板对照填写。"
+    )
 
 
-@dataclass(frozen=True)
-class SourceRow:
-    """One non-empty data row of the file.
-
-    `row` is the row number the user sees in Excel (the header is row 1 normally); for a CSV it
-    is the record number, which equals the line number unless a quoted cell spans lines.
-    `values` has every column of `COLUMNS_REQUIRED + COLUMNS_OPTIONAL` as a key, holding the
-    stripped text of the cell ("" when the cell is empty or the file lacks the optional column).
-    """
-
-    row: int
-    values: dict[str, str]
+def _accept_header(found: dict[str, int], row: int) -> bool:
+    """The first row that names a known column is the header; it must name every required one."""
+    if not found:
+        return False
+    error = _missing_columns(found, row)
+    if error:
+        raise error
+    return True
 
 
-# --------------------------------------------------------------------------- text helpers
+def _no_header(first: tuple[int, dict[str, int]]) -> ImportFileError:
+    row, found = first
+    return _missing_columns(found, row) or ImportFileError("没有找到列名行。")
 
 
-def _clean(text: str) -> str:
-    """Strip all kinds of whitespace (full-width, non-breaking, zero-width) from both ends."""
-    return _EDGE_RE.sub("", text)
-
-
-def _cell_text(value: object) -> str:
-    """The text of a cell value as the user meant it: 13812345678.0 -> "13812345678"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime):
-        if value.time() == time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return _clean(str(value))
-
-
-def _show(text: str) -> str:
-    """Text to quote inside a message, cut short when very long."""
-    return text if len(text) <= _SHOW_MAX else text[:_SHOW_MAX] + "…"
-
-
-def _header_key(text: str) -> str:
-    """Normalise a header cell: no spaces, half-width, without "*" / "（必填）" marks."""
-    key = _SPACE_RE.sub("", unicodedata.normalize("NFKC", text))
-    return _HEADER_MARK_RE.sub("", key)
-
-
-# --------------------------------------------------------------------------- reading files
+CADRE_COLUMNS = SheetColumns(
+    aliases=HEADER_ALIASES, accept_header=_accept_header, no_header=_no_header
+)
 
 
 def read_table(filename: str, content: bytes) -> list[SourceRow]:
-    """Read .xlsx or .csv bytes into the non-empty data rows of the first sheet.
+    """Read a cadre list (.xlsx or .csv) into the non-empty data rows of the first sheet.
 
     The header row is the first non-empty row that names a known column (a title row above it
     is skipped; at most 10 non-empty rows are searched), otherwise the first non-empty row.
@@ -135,178 +86,7 @@ def read_table(filename: str, content: bytes) -> list[SourceRow]:
     Raises ImportFileError with a Chinese message for an unsupported extension, an unreadable,
     corrupt or empty file, missing required columns, or more than 20,000 data rows.
     """
-    basename = re.split(r"[\\/]", filename or "")[-1] or "未命名文件"
-    ext = basename.rsplit(".", 1)[-1].lower() if "." in basename else ""
-    shown = _show(basename)
-    if ext == "xls":
-        raise ImportFileError(
-            f"无法读取文件“{shown}”：不支持旧版 .xls 格式。请用 Excel 另存为 .xlsx 后重新上传。"
-        )
-    if ext not in ("xlsx", "csv"):
-        raise ImportFileError(
-            f"无法读取文件“{shown}”：只支持 Excel（.xlsx）或 CSV（.csv）文件。"
-            "请下载模板填写后上传。"
-        )
-    if not content:
-        raise ImportFileError(f"文件“{shown}”是空的，请检查后重新上传。")
-    # A workbook that was merely renamed to .csv is still read as a workbook.
-    if ext == "csv" and not content.startswith(b"PK\x03\x04"):
-        with closing(_csv_rows(shown, content)) as cells:
-            return _source_rows(shown, cells)
-    with closing(_xlsx_rows(shown, content)) as cells:
-        try:
-            return _source_rows(shown, cells)
-        except ImportFileError:
-            raise
-        except Exception as exc:  # a broken sheet may only fail while its rows are read
-            raise _not_excel(shown) from exc
-
-
-def _not_excel(shown: str) -> ImportFileError:
-    return ImportFileError(
-        f"无法读取文件“{shown}”：它不是有效的 Excel 文件。请用 Excel 另存为 .xlsx 后重新上传。"
-    )
-
-
-def _xlsx_rows(shown: str, content: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
-    """(Excel row number, cell values) of the first worksheet, read lazily."""
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(
-            f"无法读取文件“{shown}”：它是旧版 .xls 文件或设置了打开密码。"
-            "请取消密码，并用 Excel 另存为 .xlsx 后重新上传。"
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as package:
-            unzipped = sum(info.file_size for info in package.infolist())
-    except Exception as exc:  # not a zip file, or a broken one
-        raise _not_excel(shown) from exc
-    if unzipped > MAX_UNZIPPED:
-        raise ImportFileError(
-            f"无法读取文件“{shown}”：解压后超过 {MAX_UNZIPPED // 1024 // 1024} MB，"
-            "不是正常的名单文件。请删除其中的图片和多余的工作表，或分成几个文件分别上传。"
-        )
-    try:
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # zipfile, XML and openpyxl errors alike
-        raise _not_excel(shown) from exc
-
-    def rows() -> Generator[tuple[int, Sequence[object]], None, None]:
-        try:
-            sheets = workbook.worksheets
-            if not sheets:
-                raise ImportFileError(f"文件“{shown}”中没有工作表，请检查后重新上传。")
-            sheet = sheets[0]
-            if hasattr(sheet, "reset_dimensions"):
-                sheet.reset_dimensions()  # some programs write a wrong size; read every row
-            # Rows missing from the file are filled in, so the count is Excel's row number.
-            yield from enumerate(sheet.iter_rows(values_only=True), start=1)
-        finally:
-            workbook.close()
-
-    return rows()
-
-
-def _decode_csv(shown: str, content: bytes) -> str:
-    """CSV text: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (covers GBK)."""
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings: tuple[str, ...] = ("utf-16",)
-    else:
-        encodings = ("utf-8-sig", "gb18030")
-    for encoding in encodings:
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(
-        f"无法读取文件“{shown}”：无法识别文件的文字编码。"
-        "请用 Excel 打开后另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后重新上传。"
-    )
-
-
-def _csv_rows(shown: str, content: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
-    """(record number, cells) of a CSV file; comma-separated, or tab-separated if clearly so."""
-    text = _decode_csv(shown, content)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-    def rows() -> Generator[tuple[int, Sequence[object]], None, None]:
-        try:
-            yield from enumerate(reader, start=1)
-        except csv.Error as exc:
-            raise ImportFileError(
-                f"无法读取文件“{shown}”：CSV 格式有误（{exc}）。"
-                "请用 Excel 打开后另存为 .xlsx 后重新上传。"
-            ) from exc
-
-    return rows()
-
-
-def _find_columns(cells: Sequence[str]) -> dict[str, int]:
-    """Canonical column -> index in the header row (best-ranked alias, then leftmost)."""
-    best: dict[str, tuple[int, int]] = {}
-    for index, cell in enumerate(cells):
-        found = _HEADER_LOOKUP.get(_header_key(cell))
-        if found is None:
-            continue
-        column, rank = found
-        if column not in best or rank < best[column][0]:
-            best[column] = (rank, index)
-    return {column: index for column, (_, index) in best.items()}
-
-
-def _source_rows(shown: str, cells: Iterable[tuple[int, Sequence[object]]]) -> list[SourceRow]:
-    """Locate the header, map columns and collect the non-empty data rows."""
-    columns: dict[str, int] | None = None
-    first_nonempty: tuple[int, dict[str, int]] | None = None
-    seen_nonempty = 0
-    out: list[SourceRow] = []
-    for number, raw in cells:
-        texts = [_cell_text(value) for value in raw]
-        if columns is None:
-            if not any(texts):
-                continue
-            seen_nonempty += 1
-            found = _find_columns(texts)
-            if first_nonempty is None:
-                first_nonempty = (number, found)
-            if found:
-                _require_columns(found, number)
-                columns = found
-            elif seen_nonempty >= _HEADER_SEARCH_ROWS:
-                _require_columns(first_nonempty[1], first_nonempty[0])
-            continue
-        values = {column: _pick(texts, columns.get(column)) for column in COLUMNS_ALL}
-        if not any(values.values()):
-            continue
-        if len(out) >= MAX_DATA_ROWS:
-            raise ImportFileError(
-                f"文件“{shown}”的数据超过 {MAX_DATA_ROWS} 行，请分成几个文件分别上传。"
-            )
-        out.append(SourceRow(row=number, values=values))
-    if columns is None:
-        if first_nonempty is None:
-            raise ImportFileError(f"文件“{shown}”是空的，请检查后重新上传。")
-        _require_columns(first_nonempty[1], first_nonempty[0])
-    return out
-
-
-def _pick(texts: Sequence[str], index: int | None) -> str:
-    """The text at `index` of a row, "" when the column is absent or the row is short."""
-    return texts[index] if index is not None and index < len(texts) else ""
-
-
-def _require_columns(found: dict[str, int], header_row: int) -> None:
-    """Raise ImportFileError naming every required column missing from the header row."""
-    missing = [column for column in COLUMNS_REQUIRED if column not in found]
-    if missing:
-        raise ImportFileError(
-            f"缺少必填列：{'、'.join(missing)}。"
-            f"第 {header_row} 行被当作列名行，列名应为：{'、'.join(COLUMNS_REQUIRED)}"
-            f"（可选：{'、'.join(COLUMNS_OPTIONAL)}）。可下载模板对照填写。"
-        )
+    return read_sheet(filename, content, CADRE_COLUMNS)
 
 
 # --------------------------------------------------------------------------- template

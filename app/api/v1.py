@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -30,12 +31,22 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import Parameter
-from piccolo.columns.combination import Where
-from piccolo.query.functions.aggregate import Count, Sum
 
-from app.accounts.units import tree_order
 from app.db import write_transaction
-from app.tables import TRAINING_KINDS, ApiToken, Batch, Enrollment, Training, Unit
+from app.reports.queries import Filters, load_breakdown, roster_slice
+from app.reports.rows import (
+    ROSTER_WIDTH,
+    RosterRow,
+    completed_time,
+    figure_cells,
+    hours_cell,
+    roster_ids,
+    score_cell,
+)
+from app.reports.strokes import stroke_key
+from app.reports.summary import Figures
+from app.tables import TRAINING_KINDS, ApiToken, Batch, Training, Unit
+from app.trainings.access import token_training, visible_to_token
 
 logger = logging.getLogger("peixun")
 
@@ -287,34 +298,8 @@ class Roster(msgspec.Struct):
 
 
 # ---------------------------------------------------------------------------------------
-# Queries, always within the token's subtree.
-
-
-def _in_subtree(path: str) -> str:
-    return path + "%"
-
-
-def _visible_trainings(access: Access) -> Where:
-    """Active trainings organised in the subtree or with active enrollments in it."""
-    enrolled_here = Enrollment.select(Enrollment.training).where(
-        Enrollment.active.eq(True), Enrollment.unit.path.like(_in_subtree(access.path))
-    )
-    return Training.active.eq(True) & (
-        Training.unit.path.like(_in_subtree(access.path)) | Training.id.is_in(enrolled_here)
-    )
-
-
-async def _training(access: Access, training_id: int) -> dict[str, Any]:
-    row = None
-    if 0 < training_id <= _MAX_ID:
-        row = await (
-            Training.select(Training.id)
-            .where(Training.id == training_id, _visible_trainings(access))
-            .first()
-        )
-    if row is None:
-        raise NotFoundException("没有找到这项培训，或它不在令牌的单位范围内。")
-    return row
+# Queries, always within the token's subtree. The figures and the roster are those of the
+# reports (app/reports): the same queries, roll-up and rounding as the 汇总表 and 花名册.
 
 
 async def _batch_of(training_id: int, batch_id: int | None) -> int | None:
@@ -351,15 +336,43 @@ async def _batches(training_ids: list[int]) -> dict[int, list[BatchOut]]:
     return by_training
 
 
-def _numbers(enrolled: int, completed: int, scored: int, score_sum: float, hours: float):
+def _as_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _figures_out(figures: Figures) -> dict[str, Any]:
+    """The fields of Numbers: the cells of the 汇总表 for these figures, as JSON numbers."""
+    enrolled, completed, not_completed, rate, average, hours = figure_cells(figures)
     return {
         "enrolled": enrolled,
         "completed": completed,
-        "not_completed": enrolled - completed,
-        "completion_rate": round(completed / enrolled, 4) if enrolled else None,
-        "average_score": round(score_sum / scored, 1) if scored else None,
-        "hours": round(hours, 2),
+        "not_completed": not_completed,
+        "completion_rate": rate,
+        "average_score": _as_float(average),
+        "hours": float(hours),
     }
+
+
+def _roster_entry(row: Sequence[Any]) -> RosterEntry:
+    """One enrollment of the 花名册 (its score and 学时 as the 花名册 gives them)."""
+    r = RosterRow._make(row[:ROSTER_WIDTH])
+    ids = roster_ids(row)
+    return RosterEntry(
+        enrollment_id=ids.enrollment,
+        cadre_id=ids.account,
+        name=r.name,
+        position=r.position,
+        unit=UnitRef(id=r.unit, name=r.unit_name),
+        batch=None if ids.batch is None else UnitRef(id=ids.batch, name=r.batch_name or ""),
+        lessons_read=r.lessons_read,
+        lessons_required=r.lessons_required,
+        quiz_score=_as_float(score_cell(r.quiz_score)),
+        quiz_passed=bool(r.quiz_passed),
+        sessions_attended=r.sessions_attended,
+        sessions_total=r.sessions_total,
+        hours=float(hours_cell(r.hours)),
+        completed_at=completed_time(r.completed_minute),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -376,7 +389,7 @@ _ID = Parameter(description="培训 id")
 
 @get("/trainings", name="api_trainings", summary="培训列表", responses={401: _ERRORS[401]})
 async def list_trainings(access: NamedDependency[Access]) -> TrainingList:
-    """主办单位在令牌范围内，或有范围内人员报名的培训，及其期次。"""
+    """令牌范围内可见的启用培训及其期次：主办单位在范围内、有面向范围内单位的期次，或有范围内人员报名。"""
     rows = await (
         Training.select(
             Training.id,
@@ -386,7 +399,7 @@ async def list_trainings(access: NamedDependency[Access]) -> TrainingList:
             Training.unit.as_alias("unit_id"),
             Training.unit.name.as_alias("unit_name"),
         )
-        .where(_visible_trainings(access))
+        .where(visible_to_token(access.path))
         .order_by(Training.id, ascending=False)
     )
     batches = await _batches([t["id"] for t in rows])
@@ -416,7 +429,7 @@ async def training_batches(
     access: NamedDependency[Access], training_id: Annotated[int, _ID]
 ) -> BatchList:
     """一项培训的全部期次：名称、日期、地点、名额。"""
-    training = await _training(access, training_id)
+    training = await token_training(access.path, training_id)
     return BatchList(
         training_id=training["id"], items=(await _batches([training["id"]]))[training["id"]]
     )
@@ -434,38 +447,15 @@ async def training_summary(
     batch: Annotated[int | None, Parameter(description="只统计这个期次")] = None,
 ) -> Summary:
     """令牌范围内每个单位本级报名人员的报名数、完成数、完成率、平均分和学时，以及合计。"""
-    training = await _training(access, training_id)
+    training = await token_training(access.path, training_id)
     batch_id = await _batch_of(training["id"], batch)
-    conditions = [
-        Enrollment.training == training["id"],
-        Enrollment.active.eq(True),
-        Enrollment.unit.path.like(_in_subtree(access.path)),
-    ]
-    if batch_id is not None:
-        conditions.append(Enrollment.batch == batch_id)
-    rows = await (
-        Enrollment.select(
-            Enrollment.unit,
-            Count().as_alias("enrolled"),
-            Count(Enrollment.completed_at).as_alias("completed"),
-            Count(Enrollment.quiz_score).as_alias("scored"),
-            Sum(Enrollment.quiz_score).as_alias("score_sum"),
-            Sum(Enrollment.hours).as_alias("hours"),
-        )
-        .where(*conditions)
-        .group_by(Enrollment.unit)
+    breakdown = await load_breakdown(
+        Filters(path=access.path, training_id=training["id"], batch_id=batch_id)
     )
-    by_unit = {r["unit"]: r for r in rows}
-    units = tree_order(
-        await Unit.select(
-            Unit.id, Unit.name, Unit.parent, Unit.depth, Unit.sort_order, Unit.active
-        ).where(Unit.path.like(_in_subtree(access.path)))
-    )
-    empty = {"enrolled": 0, "completed": 0, "scored": 0, "score_sum": 0, "hours": 0}
     out = []
-    for unit in units:
-        r = by_unit.get(unit["id"], empty)
-        if not unit["active"] and not r["enrolled"]:
+    for unit in breakdown.units:  # in tree order
+        own = breakdown.own_figures(unit["id"])
+        if not unit["active"] and not own.enrolled:
             continue
         out.append(
             UnitSummary(
@@ -473,17 +463,15 @@ async def training_summary(
                 name=unit["name"],
                 depth=unit["depth"],
                 level=unit["depth"] - access.depth,
-                **_numbers(
-                    r["enrolled"], r["completed"], r["scored"], r["score_sum"] or 0, r["hours"] or 0
-                ),
+                **_figures_out(own),
             )
         )
-    total = _numbers(
-        *(sum(r[key] or 0 for r in rows) for key in ("enrolled", "completed", "scored")),
-        sum(r["score_sum"] or 0 for r in rows),
-        sum(r["hours"] or 0 for r in rows),
+    return Summary(
+        training_id=training["id"],
+        batch_id=batch_id,
+        units=out,
+        total=Numbers(**_figures_out(breakdown.total)),
     )
-    return Summary(training_id=training["id"], batch_id=batch_id, units=out, total=Numbers(**total))
 
 
 @get(
@@ -506,7 +494,7 @@ async def training_roster(
     batch: Annotated[int | None, Parameter(description="只列出这个期次的人员")] = None,
 ) -> Roster:
     """令牌范围内报名人员的学习进度，分页；按单位、期次筛选。不含手机号等联系信息。"""
-    training = await _training(access, training_id)
+    training = await token_training(access.path, training_id)
     batch_id = await _batch_of(training["id"], batch)
     path = access.path
     if unit is not None:
@@ -518,63 +506,18 @@ async def training_roster(
         if not row["path"].startswith(access.path):
             raise PermissionDeniedException("这个单位不在令牌的单位范围内。")
         path = row["path"]
-    conditions = [
-        Enrollment.training == training["id"],
-        Enrollment.active.eq(True),
-        Enrollment.unit.path.like(_in_subtree(path)),
-    ]
-    if batch_id is not None:
-        conditions.append(Enrollment.batch == batch_id)
-    total = await Enrollment.count().where(*conditions)
-    rows = await (
-        Enrollment.select(
-            Enrollment.id,
-            Enrollment.account.as_alias("cadre_id"),
-            Enrollment.account.name.as_alias("name"),
-            Enrollment.account.position.as_alias("position"),
-            Enrollment.unit.as_alias("unit_id"),
-            Enrollment.unit.name.as_alias("unit_name"),
-            Enrollment.batch.as_alias("batch_id"),
-            Enrollment.batch.name.as_alias("batch_name"),
-            Enrollment.lessons_read,
-            Enrollment.lessons_required,
-            Enrollment.quiz_score,
-            Enrollment.quiz_passed,
-            Enrollment.sessions_attended,
-            Enrollment.sessions_total,
-            Enrollment.hours,
-            Enrollment.completed_at,
-        )
-        .where(*conditions)
-        .order_by(Enrollment.unit.path, Enrollment.id)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    )
+    # The rows of the 花名册, in its order: units in tree order, names by 姓氏笔画.
+    filters = Filters(path=path, training_id=training["id"], batch_id=batch_id)
+    breakdown = await load_breakdown(filters)
+    total = breakdown.total.enrolled
+    rows = await roster_slice(filters, breakdown, stroke_key, (page - 1) * page_size, page_size)
     return Roster(
         training_id=training["id"],
         total=total,
         page=page,
         page_size=page_size,
         pages=max(1, -(-total // page_size)),
-        items=[
-            RosterEntry(
-                enrollment_id=r["id"],
-                cadre_id=r["cadre_id"],
-                name=r["name"],
-                position=r["position"],
-                unit=UnitRef(id=r["unit_id"], name=r["unit_name"]),
-                batch=UnitRef(id=r["batch_id"], name=r["batch_name"]) if r["batch_id"] else None,
-                lessons_read=r["lessons_read"],
-                lessons_required=r["lessons_required"],
-                quiz_score=r["quiz_score"],
-                quiz_passed=bool(r["quiz_passed"]),
-                sessions_attended=r["sessions_attended"],
-                sessions_total=r["sessions_total"],
-                hours=r["hours"],
-                completed_at=r["completed_at"],
-            )
-            for r in rows
-        ],
+        items=[_roster_entry(row) for row in rows],
     )
 
 

@@ -9,12 +9,12 @@ from app.banks.gift import gift_export_problem, render_gift
 from app.banks.model import Question
 from app.banks.own_format import BankHeader, render_bank
 from app.banks.xlsx import render_xlsx
+from app.lib.downloads import XLSX
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORTS = {
     "own": (".md", "text/markdown; charset=utf-8"),
     "gift": (".gift.txt", "text/plain; charset=utf-8"),
-    "xlsx": (".xlsx", XLSX_TYPE),
+    "xlsx": (".xlsx", XLSX),
 }
 
 

@@ -65,6 +65,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.banks.model import (
     BLANK,
@@ -220,8 +221,8 @@ def _meta_escape(text: str) -> str:
 _META_FIELDS = {"出处": "source_ref", "难度": "difficulty", "标签": "tags", "依据": "evidence"}
 
 
-def _read_meta(entries: list[tuple[int, str]]) -> dict[str, object]:
-    values: dict[str, object] = {}
+def _read_meta(entries: list[tuple[int, str]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for _line, body in entries:
         for part in _split_unescaped(body, ";"):
             if not part.strip():
@@ -265,7 +266,7 @@ def _answers(area: str, fmt: str) -> tuple[str, list[_Answer]]:
     return lead, answers
 
 
-def _read_question(block: _Block) -> tuple[str, dict[str, object]]:
+def _read_question(block: _Block) -> tuple[str, dict[str, Any]]:
     """Read one block; returns (title, Question fields) or raises _Bad / _Skip."""
     body = _protect("\n".join(block.lines)).strip()
     title = ""
@@ -312,7 +313,7 @@ def _read_question(block: _Block) -> tuple[str, dict[str, object]]:
             raise _Bad("题干为空")
         return text
 
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     tf_word, *tf_feedback = head.split("#")
     if tf_word.strip().upper() in _TRUE_FALSE:
         labels = ("答错时", "答对时")
@@ -342,7 +343,7 @@ def _read_question(block: _Block) -> tuple[str, dict[str, object]]:
     return title, fields
 
 
-def _choice(head: str, fmt: str, explanation: list[str]) -> dict[str, object]:
+def _choice(head: str, fmt: str, explanation: list[str]) -> dict[str, Any]:
     _lead, answers = _answers(head, fmt)
     if len(answers) < 2:
         raise _Bad("选择题至少要有两个选项")
@@ -377,7 +378,7 @@ def parse_gift(text: str) -> ParseResult:
     """Read a GIFT file; every question is imported, skipped or reported with its line."""
     blocks = _blocks(text)
     problems: list[Problem] = []
-    read: list[tuple[_Block, str, dict[str, object]]] = []
+    read: list[tuple[_Block, str, dict[str, Any]]] = []
     skipped: list[Skipped] = []
     for block in blocks:
         where = f"第 {block.line} 行："
@@ -392,7 +393,7 @@ def parse_gift(text: str) -> ParseResult:
             reason = f"{where}{_TYPE_NAMES[skip.kind]}{named}，本平台没有这种题型，已跳过。"
             skipped.append(Skipped(block.line, reason))
             continue
-        tags = tuple(meta.pop("tags", ()))
+        tags: tuple[str, ...] = tuple(meta.pop("tags", ()))
         if block.category and f"category:{block.category}" not in tags:
             tags = (f"category:{block.category}", *tags)
         read.append((block, title, {**fields, **meta, "tags": tags}))

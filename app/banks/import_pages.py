@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,21 +20,19 @@ from litestar.response import Redirect, Template
 
 from app.accounts import audit
 from app.accounts.guards import load_upload, requires_role
-from app.accounts.people_import import stored_filename
+from app.banks.editor_form import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX
 from app.banks.formats import FORMATS, BankFile, read_bank_file
 from app.banks.merge import CHANGED, NEW, STATUS_NAMES, UNCHANGED
 from app.banks.model import QUESTION_TYPES, BankFormatError
 from app.banks.own_format import BankHeader
-from app.banks.pages import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX
 from app.banks.store import ImportPreview, import_preview, preview_import
 from app.db import write_transaction
-from app.errors import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
+from app.errors import MAX_UPLOAD_BODY_BYTES
+from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload, stored_filename
 from app.tables import Bank, Module, Upload, User
 
 KIND = "bank"
 PASTED_NAME = "粘贴的题目.txt"
-MAX_UPLOAD_BYTES = MAX_FILE_BYTES
-UPLOAD_KEPT_FOR = timedelta(days=1)  # an upload nobody confirmed is removed at the next one
 SHOWN_MAX = 2000  # rows of the preview's table of questions
 TARGET_FIELDS = ("format", "bank", "title", "module")
 
@@ -192,13 +189,8 @@ async def import_upload(
         read_bank_file(filename, content, target.format)
     except BankFormatError as error:
         return await _form_page(data, f"没有导入“{filename}”：{error}", 400)
-    async with write_transaction():
-        await Upload.delete().where(
-            Upload.kind == KIND, Upload.created_at < datetime.now(UTC) - UPLOAD_KEPT_FOR
-        )
-        upload = Upload(kind=KIND, filename=filename, content=content, uploaded_by=user.id)
-        await upload.save()
-    url = request.app.route_reverse("bank_import_preview", upload_id=upload.id)
+    upload_id = await keep_upload(KIND, filename, content, user.id)
+    url = request.app.route_reverse("bank_import_preview", upload_id=upload_id)
     return Redirect(f"{url}?{target.query()}")
 
 

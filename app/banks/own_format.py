@@ -344,6 +344,7 @@ def _heading(rest: str, number: int, problem: Callable) -> _Block:
     if len(words) != 2:
         problem(number, "题目标题应写成“## 题号 题型”，例如“## xuexi-daodu-001 单选”。")
         return _Block(number, None, None)
+    key: str | None
     key, label = words
     if not _KEY.match(key):
         problem(number, f"题号“{key}”只能由字母、数字和“-”“_”“.”组成。")

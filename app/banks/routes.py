@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from app.banks import import_pages, pages
+from app.banks import import_pages, pages, question_pages
 
 ROUTES: list[Any] = [
     pages.router,
+    question_pages.router,
     import_pages.router,
 ]

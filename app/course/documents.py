@@ -42,22 +42,22 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from app.course.outline import (
-    _CLOSING_START,
-    _FEEDERS,
-    _detect,
-    _Node,
-    _numbering,
-    _Outline,
+    CLOSING_START,
+    FEEDERS,
+    Node,
+    Outline,
+    detect_source,
+    numbering,
 )
 from app.course.text import (
-    _COMMA_ETC,
-    _SENTENCE_END,
+    COMMA_ETC,
+    SENTENCE_END,
     DocumentError,
-    _join_all,
-    _Line,
-    _lines,
+    Line,
+    join_all,
     read_text,
     source_for,
+    split_lines,
 )
 
 __all__ = [
@@ -106,7 +106,7 @@ SOURCES = ("pdf-text", "docx", "markdown")
 # ---------------------------------------------------------------- sections
 
 
-def _title(node: _Node) -> str:
+def _title(node: Node) -> str:
     heading = node.paragraphs[0] if node.paragraphs else ""
     if node.style in ("zongze", "md"):
         return heading
@@ -115,13 +115,13 @@ def _title(node: _Node) -> str:
     rest = heading[len(node.number) :].strip()
     if node.style == "zhang":
         return rest.lstrip("：: ")
-    stop = next((i for i, ch in enumerate(rest) if ch in _SENTENCE_END), None)
+    stop = next((i for i, ch in enumerate(rest) if ch in SENTENCE_END), None)
     if stop is not None:  # a run-in heading: its first sentence
         return rest[:stop]
     return rest.rstrip("：:；;，,、")
 
 
-def _freeze(node: _Node, level: int) -> Section:
+def _freeze(node: Node, level: int) -> Section:
     return Section(
         source_ref=node.ref,
         number=node.number,
@@ -162,11 +162,11 @@ def _compact(text: str) -> str:
     return "".join(text.split())
 
 
-def _starts_section(line: _Line) -> bool:
-    return bool(line.md) or _numbering(line.text) is not None
+def _starts_section(line: Line) -> bool:
+    return bool(line.md) or numbering(line.text) is not None
 
 
-def _read_header(lines: list[_Line]) -> _Header:
+def _read_header(lines: list[Line]) -> _Header:
     filled = [i for i, line in enumerate(lines) if line.text]
     header, pos = _Header(), 0
     if filled and _DOC_NUMBER.fullmatch(_compact(lines[filled[0]].text)):
@@ -177,17 +177,17 @@ def _read_header(lines: list[_Line]) -> _Header:
     return header
 
 
-def _take_title(lines: list[_Line], filled: list[int], pos: int) -> tuple[str | None, int]:
+def _take_title(lines: list[Line], filled: list[int], pos: int) -> tuple[str | None, int]:
     top_headings = [i for i in filled if lines[i].md == 1]
     if pos < len(filled) and top_headings == [filled[pos]]:  # the only “# ” heading, first
         return lines[filled[pos]].text, pos + 1
     parts: list[str] = []
     for k in range(pos, min(pos + 6, len(filled))):
         line = lines[filled[k]]
-        if _starts_section(line) or line.text[-1] in "：:" or _SENTENCE_END & set(line.text):
+        if _starts_section(line) or line.text[-1] in "：:" or SENTENCE_END & set(line.text):
             break
         parts.append(line.text)
-        joined = _join_all(parts)
+        joined = join_all(parts)
         if len(joined) > 100 or joined.count("，") > 1 or _NOT_TITLE.search(joined):
             break
         if _TITLE_END.search(joined):
@@ -196,7 +196,7 @@ def _take_title(lines: list[_Line], filled: list[int], pos: int) -> tuple[str | 
         line, following = lines[filled[pos]], lines[filled[pos + 1]]
         if (
             len(line.text) <= 40
-            and not _COMMA_ETC & set(line.text)
+            and not COMMA_ETC & set(line.text)
             and not _starts_section(line)
             and (_starts_section(following) or _take_addressees(lines, filled, pos + 1)[0])
         ):
@@ -205,23 +205,23 @@ def _take_title(lines: list[_Line], filled: list[int], pos: int) -> tuple[str | 
 
 
 def _take_addressees(
-    lines: list[_Line], filled: list[int], pos: int
+    lines: list[Line], filled: list[int], pos: int
 ) -> tuple[str | None, str | None, int]:
     parts: list[str] = []
     for k in range(pos, min(pos + 3, len(filled))):
         line = lines[filled[k]]
-        if _starts_section(line) or _SENTENCE_END & set(line.text) or "；" in line.text:
+        if _starts_section(line) or SENTENCE_END & set(line.text) or "；" in line.text:
             break
         parts.append(line.text)
         if line.text[-1] in "：:":
-            joined = _join_all(parts)
+            joined = join_all(parts)
             if 3 <= len(joined) <= 150 and not _NOT_ADDRESSEE.search(joined):
                 return joined[:-1], joined, k + 1
             break
     return None, None, pos
 
 
-def _read_signature(lines: list[_Line], start: int) -> tuple[str | None, str | None, int]:
+def _read_signature(lines: list[Line], start: int) -> tuple[str | None, str | None, int]:
     """Issuer and date at the very end; returns them and the index where they begin."""
     filled = [i for i in range(start, len(lines)) if lines[i].text]
     if not filled or not _DATE.fullmatch(_compact(lines[filled[-1]].text)):
@@ -231,9 +231,9 @@ def _read_signature(lines: list[_Line], start: int) -> tuple[str | None, str | N
         line = lines[filled[-2]]
         if (
             len(line.text) <= 30
-            and not _COMMA_ETC & set(line.text)
+            and not COMMA_ETC & set(line.text)
             and not _starts_section(line)
-            and not _CLOSING_START.match(line.text)
+            and not CLOSING_START.match(line.text)
         ):
             return line.text, date, filled[-2]
     return None, date, cut
@@ -247,7 +247,7 @@ class _Analysis:
     header: _Header
     issuer: str | None
     date: str | None
-    outline: _Outline
+    outline: Outline
     closing: list[str]
 
     def paragraphs(self) -> list[str]:
@@ -256,7 +256,7 @@ class _Analysis:
         if self.header.addressee_line:
             out.append(self.header.addressee_line)
 
-        def walk(node: _Node) -> None:
+        def walk(node: Node) -> None:
             out.extend(node.paragraphs)
             for child in node.children:
                 walk(child)
@@ -268,14 +268,14 @@ class _Analysis:
 
 
 def _analyse(text: str, source: str | None) -> _Analysis:
-    kind = source or _detect(text)
+    kind = source or detect_source(text)
     if kind not in SOURCES:
         raise ValueError(f"unknown source {source!r}; expected one of {SOURCES}")
-    lines = _lines(text, markdown=kind == "markdown")
+    lines = split_lines(text, markdown=kind == "markdown")
     header = _read_header(lines)
     issuer, date, cut = _read_signature(lines, header.end)
-    outline = _Outline()
-    _FEEDERS[kind](outline, lines[header.end : cut])
+    outline = Outline()
+    FEEDERS[kind](outline, lines[header.end : cut])
     closing = outline.take_closing(header.addressees)
     return _Analysis(header, issuer, date, outline, closing)
 

@@ -12,14 +12,14 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from app.course.text import (
-    _COMMA_ETC,
-    _MD_HEADING,
-    _PARAGRAPH_END,
-    _SENTENCE_END,
-    _clean,
-    _join,
-    _Line,
-    _width,
+    COMMA_ETC,
+    MD_HEADING,
+    PARAGRAPH_END,
+    SENTENCE_END,
+    Line,
+    clean_line,
+    display_width,
+    join_pieces,
 )
 
 # ---------------------------------------------------------------- numbers
@@ -71,26 +71,26 @@ _NUMBER_PATTERNS = (
 
 
 @dataclass(frozen=True)
-class _Numbering:
+class Numbering:
     style: str  # a key of _RANKS, or "md" for an unnumbered markdown heading
     value: int
     number: str  # exactly as written
 
 
-def _numbering(text: str) -> _Numbering | None:
+def numbering(text: str) -> Numbering | None:
     """The numbering a paragraph starts with, by pattern only (no sequence check)."""
     for style, pattern in _NUMBER_PATTERNS:
         match = pattern.match(text)
         if not match:
             continue
         if style == "zongze":
-            return _Numbering(style, 0, "")
+            return Numbering(style, 0, "")
         raw = match.group(1)
         value = int(raw) if raw.isdecimal() else _CN_VALUES.get(raw, 0)
         rest = text[match.end() :]
-        if not value or (style == "zhang" and (len(rest) > 30 or _COMMA_ETC & set(rest))):
+        if not value or (style == "zhang" and (len(rest) > 30 or COMMA_ETC & set(rest))):
             return None
-        return _Numbering(style, value, match.group(0))
+        return Numbering(style, value, match.group(0))
     return None
 
 
@@ -98,7 +98,7 @@ def _numbering(text: str) -> _Numbering | None:
 
 
 @dataclass(eq=False)
-class _Node:
+class Node:
     style: str
     value: int
     number: str
@@ -106,31 +106,31 @@ class _Node:
     rank: float
     md: int = 0
     paragraphs: list[str] = field(default_factory=list)
-    children: list[_Node] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
 
 _ATTACHMENT = re.compile(r"附件 ?\d* ?([：:]|$)")
-_CLOSING_START = re.compile(
+CLOSING_START = re.compile(
     r"[（(]?(特此|请各|请你|请于|请在|请将|以上|联系人|联系电话|附件"
     r"|本(通知|意见|方案|办法|规定|细则|决定)(自|由|未尽|所称))"
 )
 _REPORT_REQUEST = re.compile(r"各[^。]{1,80}(报告|报送|反馈)[^。]{0,20}。?$")  # one sentence
 
 
-class _Outline:
+class Outline:
     """Numbered sections built paragraph by paragraph, checking every number's sequence."""
 
     def __init__(self) -> None:
-        self.root = _Node("root", 0, "", "", rank=-10)
+        self.root = Node("root", 0, "", "", rank=-10)
         self.stack = [self.root]
         self.tail: list[str] | None = None  # from “附件：” on: closing material
         self.last_chapter = 0
         self.last_article = 0
         self.zongze_seen = False
         self.current: list[str] = self.root.paragraphs
-        self.current_node: _Node | None = None  # set while the paragraph is a heading
+        self.current_node: Node | None = None  # set while the paragraph is a heading
 
-    def _parent_for(self, found: _Numbering) -> int | None:
+    def _parent_for(self, found: Numbering) -> int | None:
         for i in range(len(self.stack) - 1, 0, -1):
             if self.stack[i].style == found.style:  # a sibling must continue the sequence
                 return i - 1 if found.value == self.stack[i].value + 1 else None
@@ -147,17 +147,17 @@ class _Outline:
         rank = _RANKS[found.style]
         return max(i for i, node in enumerate(self.stack) if node.rank < rank)
 
-    def _plan(self, text: str, md: int) -> tuple[_Numbering, int] | None:
+    def _plan(self, text: str, md: int) -> tuple[Numbering, int] | None:
         if self.tail is not None:
             return None
-        found = _numbering(text)
+        found = numbering(text)
         if found is not None:
             parent = self._parent_for(found)
             if parent is not None:
                 return found, parent
         if md:
             parent = max((i for i, n in enumerate(self.stack) if 0 < n.md < md), default=0)
-            return _Numbering("md", 0, ""), parent
+            return Numbering("md", 0, ""), parent
         return None
 
     def accepts(self, text: str) -> bool:
@@ -171,7 +171,7 @@ class _Outline:
             node is not None
             and node.style != "tiao"
             and len(self.current[-1]) <= 80
-            and not _SENTENCE_END & set(self.current[-1])
+            and not SENTENCE_END & set(self.current[-1])
         )
 
     def start(self, text: str, md: int = 0) -> None:
@@ -188,7 +188,7 @@ class _Outline:
         del self.stack[parent_index + 1 :]
         parent = self.stack[-1]
         rank = -1.0 if found.style == "md" else _RANKS[found.style]
-        node = _Node(found.style, found.value, found.number, _ref(parent, found, text), rank, md)
+        node = Node(found.style, found.value, found.number, _ref(parent, found, text), rank, md)
         node.paragraphs.append(text)
         parent.children.append(node)
         self.stack.append(node)
@@ -202,7 +202,7 @@ class _Outline:
 
     def extend(self, text: str) -> None:
         """Continue the current paragraph with the next line."""
-        self.current[-1] = _join(self.current[-1], text)
+        self.current[-1] = join_pieces(self.current[-1], text)
 
     def take_closing(self, addressees: str | None) -> list[str]:
         """Move the closing request (and any attachment list) out of the last section."""
@@ -213,7 +213,7 @@ class _Outline:
         return closing + (self.tail or [])
 
 
-def _ref(parent: _Node, found: _Numbering, text: str) -> str:
+def _ref(parent: Node, found: Numbering, text: str) -> str:
     own = {
         "zongze": "总则",
         "zhang": found.number,
@@ -234,7 +234,7 @@ def _is_closing(paragraph: str, addressees: str | None) -> bool:
         head = re.split(r"[，,]", addressees)[0]
         if len(head) >= 2 and paragraph.startswith(head):
             return True
-    return bool(_CLOSING_START.match(paragraph) or _REPORT_REQUEST.match(paragraph))
+    return bool(CLOSING_START.match(paragraph) or _REPORT_REQUEST.match(paragraph))
 
 
 # ---------------------------------------------------------------- lines into paragraphs
@@ -242,21 +242,21 @@ def _is_closing(paragraph: str, addressees: str | None) -> bool:
 _LIST_ITEM = re.compile(r"[-*+•] ?\S|\d+[.)](?!\d)")
 
 
-def _detect(text: str) -> str:
+def detect_source(text: str) -> str:
     raw_lines = text.splitlines()
-    if any(_MD_HEADING.match(line) for line in raw_lines):
+    if any(MD_HEADING.match(line) for line in raw_lines):
         return "markdown"
-    texts = [t for t in map(_clean, raw_lines) if t]
-    if not texts or max(map(_width, texts)) > 160:
+    texts = [t for t in map(clean_line, raw_lines) if t]
+    if not texts or max(map(display_width, texts)) > 160:
         return "docx"
     # Printed lines broken mid-sentence at (nearly) the full width of the page.
-    full = max(20, 0.85 * max(map(_width, texts)))
+    full = max(20, 0.85 * max(map(display_width, texts)))
     wrapped = sum(
         1
         for t in texts
-        if _width(t) >= full
+        if display_width(t) >= full
         and not unicodedata.category(t[-1]).startswith("P")
-        and not _numbering(t)
+        and not numbering(t)
     )
     return "pdf-text" if wrapped >= 3 and wrapped * 5 >= len(texts) else "docx"
 
@@ -268,7 +268,7 @@ def _reference_width(widths: list[int], i: int, span: int = 4) -> int:
     return around[len(around) * 3 // 4] if around else widths[i]
 
 
-def _feed_pdf(outline: _Outline, lines: list[_Line]) -> None:
+def _feed_pdf(outline: Outline, lines: list[Line]) -> None:
     body = [line for line in lines if line.text]
     widths = [line.width for line in body]
     opened = 0  # index of the current paragraph's first line
@@ -281,14 +281,14 @@ def _feed_pdf(outline: _Outline, lines: list[_Line]) -> None:
 
 
 def _pdf_break(
-    outline: _Outline, body: list[_Line], widths: list[int], k: int, opened: int
+    outline: Outline, body: list[Line], widths: list[int], k: int, opened: int
 ) -> bool:
     """Does a paragraph end between body[k - 1] and body[k]?"""
     reference = _reference_width(widths, k - 1)
     indent = 4 if opened == k - 1 else 0  # a first line may be indented by two characters
     short = widths[k - 1] <= reference - 4 - indent
     full = widths[k - 1] >= reference - 2 - indent
-    ends = body[k - 1].text[-1] in _PARAGRAPH_END
+    ends = body[k - 1].text[-1] in PARAGRAPH_END
     heading = outline.in_title()
     if outline.accepts(body[k].text) and (ends or not full or heading):
         return True
@@ -297,7 +297,7 @@ def _pdf_break(
     return ends and short
 
 
-def _feed_markdown(outline: _Outline, lines: list[_Line]) -> None:
+def _feed_markdown(outline: Outline, lines: list[Line]) -> None:
     open_paragraph = False
     for line in lines:
         if not line.text:
@@ -307,7 +307,7 @@ def _feed_markdown(outline: _Outline, lines: list[_Line]) -> None:
             open_paragraph = False
         elif (
             not open_paragraph
-            or outline.current[-1][-1] in _PARAGRAPH_END
+            or outline.current[-1][-1] in PARAGRAPH_END
             or _LIST_ITEM.match(line.text)
             or outline.accepts(line.text)
         ):
@@ -317,10 +317,10 @@ def _feed_markdown(outline: _Outline, lines: list[_Line]) -> None:
             outline.extend(line.text)
 
 
-def _feed_docx(outline: _Outline, lines: list[_Line]) -> None:
+def _feed_docx(outline: Outline, lines: list[Line]) -> None:
     for line in lines:
         if line.text:
             outline.start(line.text)
 
 
-_FEEDERS = {"pdf-text": _feed_pdf, "docx": _feed_docx, "markdown": _feed_markdown}
+FEEDERS = {"pdf-text": _feed_pdf, "docx": _feed_docx, "markdown": _feed_markdown}

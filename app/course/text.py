@@ -26,16 +26,16 @@ class DocumentError(ValueError):
 # ---------------------------------------------------------------- characters
 
 _WIDE_PUNCTUATION = frozenset("“”‘’…—·")
-_SENTENCE_END = frozenset("。！？!?")
-_PARAGRAPH_END = frozenset("。！？；：”’」』）》…!?;:)")
-_COMMA_ETC = frozenset("，、；：。！？,;:!?")
+SENTENCE_END = frozenset("。！？!?")
+PARAGRAPH_END = frozenset("。！？；：”’」』）》…!?;:)")
+COMMA_ETC = frozenset("，、；：。！？,;:!?")
 
 
 def _is_wide(ch: str) -> bool:
     return ch in _WIDE_PUNCTUATION or unicodedata.east_asian_width(ch) in ("W", "F")
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
     """Printed width in half-character units: Chinese characters count 2, Latin ones 1."""
     return sum(2 if _is_wide(ch) else 1 for ch in text)
 
@@ -43,7 +43,7 @@ def _width(text: str) -> int:
 _SPACES = re.compile(r"\s+")
 
 
-def _clean(line: str) -> str:
+def clean_line(line: str) -> str:
     """Strip a line; drop whitespace touching a Chinese character, keep one between Latin."""
     line = line.strip()
 
@@ -54,7 +54,7 @@ def _clean(line: str) -> str:
     return _SPACES.sub(replace, line)
 
 
-def _join(before: str, after: str) -> str:
+def join_pieces(before: str, after: str) -> str:
     """Join two pieces of one paragraph: a space only between two Latin words."""
     a, b = before[-1:], after[:1]
     latin = a.isascii() and b.isascii() and a.isalnum() and b.isalnum()
@@ -63,33 +63,33 @@ def _join(before: str, after: str) -> str:
     return before + after
 
 
-def _join_all(pieces: list[str]) -> str:
+def join_all(pieces: list[str]) -> str:
     joined = ""
     for piece in pieces:
-        joined = _join(joined, piece) if joined else piece
+        joined = join_pieces(joined, piece) if joined else piece
     return joined
 
 
 # ---------------------------------------------------------------- lines
 
-_MD_HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")
+MD_HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")
 
 
 @dataclass(frozen=True)
-class _Line:
+class Line:
     text: str  # cleaned
     width: int  # printed width of the line as extracted
     md: int = 0  # markdown heading level
 
 
-def _lines(text: str, markdown: bool) -> list[_Line]:
+def split_lines(text: str, markdown: bool) -> list[Line]:
     lines = []
     for raw in text.splitlines():
         md = 0
-        match = _MD_HEADING.match(raw) if markdown else None
+        match = MD_HEADING.match(raw) if markdown else None
         if match:
             md, raw = len(match.group(1)), match.group(2)
-        lines.append(_Line(_clean(raw), _width(raw.strip()), md))
+        lines.append(Line(clean_line(raw), display_width(raw.strip()), md))
     return lines
 
 

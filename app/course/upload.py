@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
@@ -37,15 +36,14 @@ from app.course.importing import (
 from app.course.lessons import read_course_dir, sync_course
 from app.course.plan import Part, PlanError, PlannedModule, default_plan, parts_of
 from app.db import write_transaction
-from app.errors import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
+from app.errors import MAX_UPLOAD_BODY_BYTES
 from app.lib.forms import FormBody
+from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload
 from app.settings import get_settings
 from app.tables import Upload, User
 
 logger = logging.getLogger("peixun")
 KIND = "document"
-MAX_UPLOAD_BYTES = MAX_FILE_BYTES
-UPLOAD_KEPT_FOR = timedelta(days=1)  # an upload nobody published is removed at the next one
 MODULE_TITLE_MAX, LESSON_TITLE_MAX = 200, 300  # what the tables hold
 
 # ---------------------------------------------------------------- the plan form (pure)
@@ -241,13 +239,8 @@ async def upload_file(
         _document(filename, content)
     except DocumentError as error:
         return await _form_page(user, f"没有导入“{filename}”：{error}", 400)
-    async with write_transaction():
-        await Upload.delete().where(
-            Upload.kind == KIND, Upload.created_at < datetime.now(UTC) - UPLOAD_KEPT_FOR
-        )
-        upload = Upload(kind=KIND, filename=filename, content=content, uploaded_by=user.id)
-        await upload.save()
-    return Redirect(request.app.route_reverse("course_upload_plan", upload_id=upload.id))
+    upload_id = await keep_upload(KIND, filename, content, user.id)
+    return Redirect(request.app.route_reverse("course_upload_plan", upload_id=upload_id))
 
 
 @get("/course/import/{upload_id:int}", name="course_upload_plan")

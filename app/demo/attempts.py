@@ -9,9 +9,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from app.db import write_transaction
-from app.quizzes.attempts import bank_choice, finish_attempt
-from app.quizzes.core import PaperItem, correct_response, draw_paper
-from app.quizzes.definitions import paper_json, quiz_pool, rules_of
+from app.quizzes.answering import bank_choice, finish_attempt
+from app.quizzes.core import PaperItem, correct_response, draw_paper, paper_json, rules_of
+from app.quizzes.definitions import quiz_pool
 from app.tables import Answer, Attempt, Quiz, User
 
 TAKERS_PER_QUIZ = 40

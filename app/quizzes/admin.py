@@ -1,18 +1,17 @@
 """Trainers' quiz pages: every quiz with how cadres did, and the quiz editor (settings and
 draw rules). A quiz whose rules the banks can't fill may be saved, but not published.
-The attempts of a quiz and its statistics are in `app/quizzes/stats.py`.
+The editor's form is read and checked in `app/quizzes/quiz_form.py`; the attempts of a quiz
+and its statistics are in `app/quizzes/stats.py`.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Router, get, post
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
@@ -25,254 +24,28 @@ from app.db import write_transaction
 from app.quizzes import stats as quiz_stats
 from app.quizzes.core import (
     COUNTED_POLICIES,
-    MAX_QUESTIONS,
     REVIEW_POLICIES,
     DrawRule,
     rule_shortages,
+    rules_json,
+    rules_of,
+    total_points,
 )
-from app.quizzes.definitions import publish_problems, rules_json, rules_of, total_points
-from app.settings import get_settings
+from app.quizzes.definitions import publish_problems
+from app.quizzes.quiz_form import (
+    DEFAULTS,
+    LABELS,
+    RULE_ROWS,
+    TEXT_FIELDS,
+    clean_form,
+    field_text,
+    form_of,
+    quiz_problems,
+    row_subtotals,
+)
 from app.tables import Bank, Module, Quiz
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
-RULE_ROWS = 6  # rows shown; blank ones are ignored
-MAX_RULE_ROWS = 30  # rows read from a form
-_REF_SEPARATORS = re.compile(r"[,，、;；]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-FLAGS = ("shuffle_questions", "shuffle_options", "partial_credit", "published")
-TEXT_FIELDS = (
-    "slug", "title", "module", "time_limit_minutes", "full_marks", "pass_mark", "max_attempts",
-    "counted_attempt", "review", "opens_at", "closes_at",
-)  # fmt: skip
-LABELS = {
-    "slug": "测验标识", "title": "测验名称", "module": "课程模块",
-    "time_limit_minutes": "限时", "full_marks": "满分", "pass_mark": "及格分",
-    "max_attempts": "最多作答次数", "counted_attempt": "计分方式", "review": "交卷后显示",
-    "shuffle_questions": "打乱题目顺序", "shuffle_options": "打乱选项顺序",
-    "partial_credit": "多选题部分得分", "opens_at": "开始时间", "closes_at": "结束时间",
-    "published": "发布", "rules": "抽题规则",
-}  # fmt: skip
-DEFAULTS = {
-    "time_limit_minutes": "20", "full_marks": "100", "pass_mark": "80", "max_attempts": "0",
-    "counted_attempt": "highest", "review": "answers", "shuffle_questions": True,
-    "shuffle_options": True, "partial_credit": False, "published": False,
-}  # fmt: skip
-
-
-# ---------------------------------------------------------------- the form (pure)
-
-
-def _all(data: Mapping[str, Any], key: str) -> list[str]:
-    if hasattr(data, "getall"):
-        return [str(v) for v in data.getall(key, [])]
-    value = data.get(key)
-    return (
-        [] if value is None else [str(v) for v in (value if isinstance(value, list) else [value])]
-    )
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    values = _all(data, key)
-    return _CONTROL.sub(" ", values[0]).strip() if values else ""
-
-
-def clean_form(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The editor's fields as typed (one line each), checkboxes as booleans, and the rule
-    rows that are not blank, in order (so “规则 N” is the N-th row shown)."""
-    form: dict[str, Any] = {key: _text(data, key) for key in TEXT_FIELDS}
-    form.update({key: _text(data, key) in ("1", "on", "true") for key in FLAGS})
-    rows = []
-    for n in range(1, MAX_RULE_ROWS + 1):
-        row = {
-            "type": _text(data, f"rule_{n}_type"),
-            "count": _text(data, f"rule_{n}_count"),
-            "points": _text(data, f"rule_{n}_points"),
-            "banks": [b.strip() for b in _all(data, f"rule_{n}_banks") if b.strip()],
-            "source_refs": _text(data, f"rule_{n}_source_refs"),
-        }
-        if any(row.values()):
-            rows.append(row)
-    form["rules"] = rows
-    return form
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(unicodedata.normalize("NFKC", text))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _whole(text: str, low: int, high: int) -> int | None:
-    value = _number(text)
-    if value is None or not value.is_integer() or not low <= value <= high:
-        return None
-    return int(value)
-
-
-def _moment(text: str) -> datetime | None:
-    """A datetime-local value (Beijing time) as UTC; raises ValueError when it is not one."""
-    if not text:
-        return None
-    moment = datetime.fromisoformat(unicodedata.normalize("NFKC", text).replace(" ", "T"))
-    if moment.tzinfo is not None or not 2000 <= moment.year <= 2100:
-        raise ValueError(text)
-    return moment.replace(tzinfo=get_settings().timezone).astimezone(UTC)
-
-
-def rules_from_form(
-    rows: list[dict[str, Any]], bank_slugs: set[str], errors: dict[str, str]
-) -> tuple[DrawRule, ...]:
-    """Draw rules from the rule rows; a message per wrong cell goes into `errors`."""
-    rules = []
-    for n, row in enumerate(rows, start=1):
-        prefix = f"rule_{n}_"
-        kind = row["type"]
-        if kind not in QUESTION_TYPES:
-            errors[prefix + "type"] = f"规则 {n}：请选择题型。"
-        count = _whole(row["count"], 1, MAX_QUESTIONS)
-        if count is None:
-            errors[prefix + "count"] = f"规则 {n} 的题数应为 1 到 {MAX_QUESTIONS} 之间的整数。"
-        points = _number(row["points"])
-        if points is None or not 0 < points <= 1000:
-            errors[prefix + "points"] = f"规则 {n} 的每题分值应为大于 0、不超过 1000 的数字。"
-            points = None
-        unknown = [slug for slug in row["banks"] if slug not in bank_slugs]
-        if unknown:
-            errors[prefix + "banks"] = f"规则 {n} 的题库“{'、'.join(unknown)}”不存在。"
-        refs = tuple(r.strip() for r in _REF_SEPARATORS.split(row["source_refs"]) if r.strip())
-        if any(len(ref) > 100 for ref in refs):
-            errors[prefix + "source_refs"] = f"规则 {n} 的出处每项不能超过 100 个字。"
-        if kind in QUESTION_TYPES and count is not None and points is not None:
-            banks = tuple(dict.fromkeys(row["banks"]))
-            rules.append(DrawRule(kind, count, points, banks, tuple(dict.fromkeys(refs))))
-    if sum(rule.count for rule in rules) > MAX_QUESTIONS:
-        errors["rules"] = (
-            f"一份试卷最多 {MAX_QUESTIONS} 题，抽题规则共要 {sum(r.count for r in rules)} 题。"
-        )
-    return tuple(rules)
-
-
-def quiz_problems(
-    form: Mapping[str, Any], *, new: bool, module_slugs: set[str], bank_slugs: set[str]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Quiz column values from the cleaned form (`module` as its slug, `rules` as a tuple),
-    and field → Chinese message for every field that is wrong (pure)."""
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    if new:
-        slug = form["slug"]
-        if not slug:
-            errors["slug"] = "请填写测验标识。"
-        elif len(slug) > 80 or not SLUG.match(slug):
-            errors["slug"] = (
-                "测验标识只能由小写字母、数字和“-”组成（不超过 80 个字符），例如 xuexi-daodu-quiz。"
-            )
-        values["slug"] = slug
-    title = form["title"]
-    if not title:
-        errors["title"] = "请填写测验名称。"
-    elif len(title) > 200:
-        errors["title"] = "测验名称不能超过 200 个字。"
-    values["title"] = title
-    if form["module"] and form["module"] not in module_slugs:
-        errors["module"] = "所选课程模块不存在或已停用。"
-    values["module"] = form["module"]
-    minutes = _whole(form["time_limit_minutes"] or "0", 0, 1440)
-    if minutes is None:
-        errors["time_limit_minutes"] = "限时应为 0 到 1440 之间的整数（分钟），0 表示不限时。"
-    values["time_limit_minutes"] = minutes
-    full_marks = _whole(form["full_marks"], 1, 1000)
-    if full_marks is None:
-        errors["full_marks"] = "满分应为 1 到 1000 之间的整数。"
-    values["full_marks"] = full_marks
-    pass_mark = _number(form["pass_mark"])
-    if pass_mark is None or pass_mark < 0:
-        errors["pass_mark"] = "及格分应为不小于 0 的数字。"
-    elif full_marks is not None and pass_mark > full_marks:
-        errors["pass_mark"] = f"及格分不能高于满分（{full_marks}）。"
-    values["pass_mark"] = pass_mark
-    attempts = _whole(form["max_attempts"] or "0", 0, 100)
-    if attempts is None:
-        errors["max_attempts"] = "最多作答次数应为 0 到 100 之间的整数，0 表示不限次数。"
-    values["max_attempts"] = attempts
-    if form["counted_attempt"] not in COUNTED_POLICIES:
-        errors["counted_attempt"] = "请选择计分方式。"
-    values["counted_attempt"] = form["counted_attempt"]
-    if form["review"] not in REVIEW_POLICIES:
-        errors["review"] = "请选择交卷后显示的内容。"
-    values["review"] = form["review"]
-    for key in ("opens_at", "closes_at"):
-        try:
-            values[key] = _moment(form[key])
-        except ValueError:
-            errors[key] = f"{LABELS[key]}“{form[key]}”不是有效的日期时间。"
-    if (
-        values.get("opens_at")
-        and values.get("closes_at")
-        and values["closes_at"] <= values["opens_at"]
-    ):
-        errors["closes_at"] = "结束时间应晚于开始时间。"
-    values.update({key: bool(form[key]) for key in FLAGS})
-    values["rules"] = rules_from_form(form["rules"], bank_slugs, errors)
-    return values, errors
-
-
-def _plain(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _local_input(moment: datetime | None) -> str:
-    return moment.astimezone(get_settings().timezone).strftime("%Y-%m-%dT%H:%M") if moment else ""
-
-
-def form_of(quiz: Mapping[str, Any]) -> dict[str, Any]:
-    """The editor's fields for a stored quiz."""
-    form: dict[str, Any] = {
-        "slug": quiz["slug"],
-        "title": quiz["title"],
-        "module": quiz["module_slug"] or "",
-        "time_limit_minutes": str(quiz["time_limit_minutes"] or 0),
-        "full_marks": str(quiz["full_marks"] or 100),
-        "pass_mark": _plain(quiz["pass_mark"]),
-        "max_attempts": str(quiz["max_attempts"] or 0),
-        "counted_attempt": quiz["counted_attempt"],
-        "review": quiz["review"],
-        "opens_at": _local_input(quiz["opens_at"]),
-        "closes_at": _local_input(quiz["closes_at"]),
-        **{key: bool(quiz[key]) for key in FLAGS},
-    }
-    form["rules"] = [
-        {
-            "type": rule.type,
-            "count": str(rule.count),
-            "points": _plain(rule.points),
-            "banks": list(rule.banks),
-            "source_refs": "、".join(rule.source_refs),
-        }
-        for rule in rules_of(quiz["rules"] or "[]")
-    ]
-    return form
-
-
-def row_subtotals(rows: list[dict[str, Any]]) -> tuple[list[str], int, float]:
-    """Each row's points (count × points, or "" when not a number), total questions, points."""
-    subtotals, questions, points = [], 0, 0.0
-    for row in rows:
-        count, each = _whole(row["count"], 1, MAX_QUESTIONS), _number(row["points"])
-        if count is None or each is None or each <= 0:
-            subtotals.append("")
-            continue
-        subtotals.append(_plain(round(count * each, 2)))
-        questions += count
-        points += count * each
-    return subtotals, questions, round(points, 2)
-
-
-# ---------------------------------------------------------------- pages
+# ---------------------------------------------------------------- reading and storing quizzes
 
 
 QUIZ_FIELDS = (
@@ -280,6 +53,10 @@ QUIZ_FIELDS = (
     Quiz.module.slug.as_alias("module_slug"),
     Quiz.module.title.as_alias("module_title"),
     Quiz.module.sort_order.as_alias("module_order"),
+)
+PUBLISH_REFUSED = (
+    "题库中的题目不能满足抽题规则，不能发布。请补充题目或修改规则，"
+    "也可以取消勾选“发布”，先保存为未发布。"
 )
 
 
@@ -290,8 +67,8 @@ async def _load(slug: str) -> dict[str, Any]:
     return quiz
 
 
-@get("/quizzes", name="quiz_admin")
-async def quiz_list() -> Template:
+async def listed_quizzes() -> list[dict[str, Any]]:
+    """Every quiz, active ones first, in module order, with its questions and points."""
     quizzes = await Quiz.select(*QUIZ_FIELDS)
     quizzes.sort(
         key=lambda q: (
@@ -305,10 +82,7 @@ async def quiz_list() -> Template:
         rules = rules_of(quiz["rules"] or "[]")
         quiz["question_count"] = sum(rule.count for rule in rules)
         quiz["points"] = total_points(rules)
-    return Template(
-        "quizzes/admin_list.html",
-        context={"quizzes": quizzes, "summaries": await quiz_stats.quiz_summaries()},
-    )
+    return quizzes
 
 
 async def _choices() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -318,6 +92,115 @@ async def _choices() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     banks = await Bank.select(Bank.slug, Bank.title, Bank.active).order_by(Bank.slug)
     banks.sort(key=lambda b: not b["active"])
     return modules, banks
+
+
+async def _problems_of(rules: tuple[DrawRule, ...]) -> list[str]:
+    return await publish_problems(rules) if rules else rule_shortages([], rules)
+
+
+@dataclass(frozen=True)
+class QuizSaveResult:
+    """What became of the editor's form: the quiz stored, or the errors to show with it."""
+
+    errors: dict[str, str]  # field → Chinese message; empty when the form is right
+    problems: list[str]  # why the banks can't fill the draw rules (checked when no errors)
+    saved: Quiz | None = None  # the quiz stored (its id, slug and title); None when not stored
+
+
+async def save_quiz(
+    connection: ASGIConnection[Any, Any, Any, Any] | None,
+    form: Mapping[str, Any],
+    quiz: dict[str, Any] | None,
+    *,
+    check_only: bool = False,
+) -> QuizSaveResult:
+    """Check the cleaned editor form of a new quiz (`quiz` None) or of `quiz`, and store it
+    with an audit record (of `connection`'s user) unless it is wrong, only a check was asked
+    for, or it would be published with draw rules the banks can't fill."""
+    modules, banks = await _choices()
+    module_slugs = {m["slug"] for m in modules if m["active"]}
+    if quiz is not None and quiz["module_slug"]:
+        module_slugs.add(quiz["module_slug"])  # an inactive module it already had may stay
+    values, errors = quiz_problems(
+        form, new=quiz is None, module_slugs=module_slugs, bank_slugs={b["slug"] for b in banks}
+    )
+    if (
+        quiz is None
+        and "slug" not in errors
+        and await Quiz.exists().where(Quiz.slug == values["slug"])
+    ):
+        errors["slug"] = f"测验标识“{values['slug']}”已被其他测验使用。"
+    if errors:
+        return QuizSaveResult(errors, [])
+    rules = values.pop("rules")
+    problems = await _problems_of(rules)
+    if check_only:
+        return QuizSaveResult({}, problems)
+    if values["published"] and problems:
+        return QuizSaveResult({"published": PUBLISH_REFUSED}, problems)
+    module_slug = values.pop("module")
+    module = None
+    if module_slug:
+        module = await Module.select(Module.id).where(Module.slug == module_slug).first()
+    columns = {**values, "module": module["id"] if module else None, "rules": rules_json(rules)}
+    columns.pop("slug", None)
+    async with write_transaction():
+        if quiz is None:
+            row = Quiz(slug=values["slug"], active=True, **columns)
+            await row.save()
+            summary = f"新建测验“{row.title}”（{row.slug}）"
+            await audit.record(connection, "quiz.create", row, summary)
+        else:
+            changed = _changed(quiz, columns)
+            await Quiz.update({getattr(Quiz, k): v for k, v in columns.items()}).where(
+                Quiz.id == quiz["id"]
+            )
+            row = Quiz(id=quiz["id"], slug=quiz["slug"], title=columns["title"])
+            if changed:
+                summary = f"修改测验“{row.title}”的{'、'.join(LABELS[k] for k in changed)}"
+                await audit.record(connection, "quiz.update", row, summary)
+    return QuizSaveResult({}, problems, row)
+
+
+def _changed(quiz: Mapping[str, Any], columns: Mapping[str, Any]) -> list[str]:
+    changed = []
+    for key, value in columns.items():
+        old = quiz[key]
+        same = rules_of(old or "[]") == rules_of(value) if key == "rules" else old == value
+        if not same:
+            changed.append(key)
+    return changed
+
+
+async def set_quiz_active(
+    connection: ASGIConnection[Any, Any, Any, Any] | None, quiz: Mapping[str, Any], active: bool
+) -> None:
+    """Make `quiz` active or inactive, with an audit record. An inactive quiz is hidden from
+    cadres; its attempts are kept."""
+    async with write_transaction():
+        await Quiz.update({Quiz.active: active}).where(Quiz.id == quiz["id"])
+        word = "启用" if active else "停用"
+        row = Quiz(id=quiz["id"], slug=quiz["slug"], title=quiz["title"])
+        await audit.record(
+            connection,
+            f"quiz.{'activate' if active else 'deactivate'}",
+            row,
+            f"{word}测验“{quiz['title']}”",
+        )
+
+
+# ---------------------------------------------------------------- pages
+
+
+@get("/quizzes", name="quiz_admin")
+async def quiz_list() -> Template:
+    return Template(
+        "quizzes/admin_list.html",
+        context={
+            "quizzes": await listed_quizzes(),
+            "summaries": await quiz_stats.quiz_summaries(),
+        },
+    )
 
 
 async def _editor(
@@ -353,10 +236,6 @@ async def _editor(
     )
 
 
-async def _problems_of(rules: tuple[DrawRule, ...]) -> list[str]:
-    return await publish_problems(rules) if rules else rule_shortages([], rules)
-
-
 @get("/quizzes/new", name="quiz_new")
 async def quiz_new() -> Template:
     form: dict[str, Any] = {**dict.fromkeys(TEXT_FIELDS, ""), **DEFAULTS, "rules": []}
@@ -385,81 +264,20 @@ async def _save(request: Request, quiz: dict[str, Any] | None) -> Template | Red
     form = clean_form(raw)
     if quiz is not None:
         form["slug"] = quiz["slug"]
-    modules, banks = await _choices()
-    module_slugs = {m["slug"] for m in modules if m["active"]}
-    if quiz is not None and quiz["module_slug"]:
-        module_slugs.add(quiz["module_slug"])  # an inactive module it already had may stay
-    values, errors = quiz_problems(
-        form, new=quiz is None, module_slugs=module_slugs, bank_slugs={b["slug"] for b in banks}
-    )
-    if (
-        quiz is None
-        and "slug" not in errors
-        and await Quiz.exists().where(Quiz.slug == values["slug"])
-    ):
-        errors["slug"] = f"测验标识“{values['slug']}”已被其他测验使用。"
-    if errors:
-        return await _editor(form, errors, quiz, status=400)
-    rules = values.pop("rules")
-    problems = await _problems_of(rules)
-    if _text(raw, "action") == "check":
-        return await _editor(form, {}, quiz, problems)
-    if values["published"] and problems:
-        errors["published"] = (
-            "题库中的题目不能满足抽题规则，不能发布。请补充题目或修改规则，"
-            "也可以取消勾选“发布”，先保存为未发布。"
-        )
-        return await _editor(form, errors, quiz, problems, status=400)
-    module_slug = values.pop("module")
-    module = None
-    if module_slug:
-        module = await Module.select(Module.id).where(Module.slug == module_slug).first()
-    columns = {**values, "module": module["id"] if module else None, "rules": rules_json(rules)}
-    columns.pop("slug", None)
-    async with write_transaction():
-        if quiz is None:
-            row = Quiz(slug=values["slug"], active=True, **columns)
-            await row.save()
-            summary = f"新建测验“{row.title}”（{row.slug}）"
-            await audit.record(request, "quiz.create", row, summary)
-        else:
-            changed = _changed(quiz, columns)
-            await Quiz.update({getattr(Quiz, k): v for k, v in columns.items()}).where(
-                Quiz.id == quiz["id"]
-            )
-            row = Quiz(id=quiz["id"], slug=quiz["slug"], title=columns["title"])
-            if changed:
-                summary = f"修改测验“{row.title}”的{'、'.join(LABELS[k] for k in changed)}"
-                await audit.record(request, "quiz.update", row, summary)
-    state = "已发布" if values["published"] else "未发布"
-    flash(request, f"已保存测验“{row.title}”（{state}）。", "success")
-    if problems:
-        flash(request, "注意：" + " ".join(problems), "info")
+    result = await save_quiz(request, form, quiz, check_only=field_text(raw, "action") == "check")
+    if result.saved is None:
+        status = 400 if result.errors else 200
+        return await _editor(form, result.errors, quiz, result.problems, status=status)
+    state = "已发布" if form["published"] else "未发布"
+    flash(request, f"已保存测验“{result.saved.title}”（{state}）。", "success")
+    if result.problems:
+        flash(request, "注意：" + " ".join(result.problems), "info")
     return Redirect(request.app.route_reverse("quiz_admin"))
-
-
-def _changed(quiz: Mapping[str, Any], columns: Mapping[str, Any]) -> list[str]:
-    changed = []
-    for key, value in columns.items():
-        old = quiz[key]
-        same = rules_of(old or "[]") == rules_of(value) if key == "rules" else old == value
-        if not same:
-            changed.append(key)
-    return changed
 
 
 async def _set_active(request: Request, slug: str, active: bool) -> Redirect:
     quiz = await _load(slug)
-    async with write_transaction():
-        await Quiz.update({Quiz.active: active}).where(Quiz.id == quiz["id"])
-        word = "启用" if active else "停用"
-        row = Quiz(id=quiz["id"], slug=quiz["slug"], title=quiz["title"])
-        await audit.record(
-            request,
-            f"quiz.{'activate' if active else 'deactivate'}",
-            row,
-            f"{word}测验“{quiz['title']}”",
-        )
+    await set_quiz_active(request, quiz, active)
     if active:
         flash(request, f"已启用测验“{quiz['title']}”。", "success")
     else:

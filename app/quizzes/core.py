@@ -9,11 +9,13 @@ true_false → ("对",) or ("错",), fill_blank → one text per blank; () is un
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from app.banks.model import LETTERS, QUESTION_TYPES, Question, normalize_answer
@@ -417,3 +419,49 @@ def counted_attempt(scores: Sequence[tuple[int, float]], policy: str = "highest"
     if policy == "first":
         return scores[0][0]
     raise ValueError(f"未知的计分方式：{policy}")
+
+
+# ---------------------------------------------------------------- the grace period
+
+# Answers that arrive this long after the deadline still count (a slow network, a late tap).
+GRACE = timedelta(seconds=60)
+IN_PROGRESS = "in_progress"
+
+
+# ------------------------------------------------------- stored forms (JSON in the database)
+
+
+def rules_json(rules: tuple[DrawRule, ...]) -> str:
+    return json.dumps([asdict(rule) for rule in rules], ensure_ascii=False)
+
+
+def rules_of(text: str) -> tuple[DrawRule, ...]:
+    return tuple(
+        DrawRule(
+            type=r["type"],
+            count=int(r["count"]),
+            points=float(r["points"]),
+            banks=tuple(r.get("banks", ())),
+            source_refs=tuple(r.get("source_refs", ())),
+        )
+        for r in json.loads(text)
+    )
+
+
+def paper_json(items: tuple[PaperItem, ...]) -> str:
+    return json.dumps([asdict(item) for item in items], ensure_ascii=False)
+
+
+def paper_of(text: str) -> tuple[PaperItem, ...]:
+    items = []
+    for raw in json.loads(text):
+        raw["options"] = tuple(raw["options"])
+        raw["option_order"] = tuple(raw["option_order"])
+        raw["answer"] = tuple(raw["answer"])
+        raw["blanks"] = tuple(tuple(b) for b in raw["blanks"])
+        items.append(PaperItem(**raw))
+    return tuple(items)
+
+
+def total_points(rules: tuple[DrawRule, ...]) -> float:
+    return sum(rule.count * rule.points for rule in rules)

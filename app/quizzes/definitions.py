@@ -7,9 +7,7 @@ their order and their option order are stored with it, so later edits change not
 
 from __future__ import annotations
 
-import json
 import random
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,67 +19,29 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from app.db import write_transaction
+from app.quizzes.answering import finish_if_expired
 from app.quizzes.core import (
     COUNTED_POLICIES,
+    IN_PROGRESS,
     REVIEW_POLICIES,
     DrawError,
     DrawRule,
-    PaperItem,
     PoolQuestion,
     counted_attempt,
     draw_paper,
+    paper_json,
     rule_shortages,
+    rules_json,
+    rules_of,
+    total_points,
 )
 from app.quizzes.files import QuizFileError, QuizSpec, parse_quiz_file
 from app.settings import get_settings
 from app.tables import Attempt, Module, QuestionVersion, Quiz, User
 
-# Answers that arrive this long after the deadline still count (a slow network, a late tap).
-GRACE = timedelta(seconds=60)
-IN_PROGRESS = "in_progress"
-
 
 class QuizRefused(Exception):
     """A quiz that can't be started now; the message says why, in Chinese."""
-
-
-# ---------------------------------------------------------------- stored forms
-
-
-def rules_json(rules: tuple[DrawRule, ...]) -> str:
-    return json.dumps([asdict(rule) for rule in rules], ensure_ascii=False)
-
-
-def rules_of(text: str) -> tuple[DrawRule, ...]:
-    return tuple(
-        DrawRule(
-            type=r["type"],
-            count=int(r["count"]),
-            points=float(r["points"]),
-            banks=tuple(r.get("banks", ())),
-            source_refs=tuple(r.get("source_refs", ())),
-        )
-        for r in json.loads(text)
-    )
-
-
-def paper_json(items: tuple[PaperItem, ...]) -> str:
-    return json.dumps([asdict(item) for item in items], ensure_ascii=False)
-
-
-def paper_of(text: str) -> tuple[PaperItem, ...]:
-    items = []
-    for raw in json.loads(text):
-        raw["options"] = tuple(raw["options"])
-        raw["option_order"] = tuple(raw["option_order"])
-        raw["answer"] = tuple(raw["answer"])
-        raw["blanks"] = tuple(tuple(b) for b in raw["blanks"])
-        items.append(PaperItem(**raw))
-    return tuple(items)
-
-
-def total_points(rules: tuple[DrawRule, ...]) -> float:
-    return sum(rule.count * rule.points for rule in rules)
 
 
 # ---------------------------------------------------------------- the pool
@@ -228,7 +188,6 @@ async def start_attempt(quiz: dict[str, Any], user: User) -> int:
 
     A database constraint allows one attempt in progress per cadre and quiz, so two taps
     (or two devices) starting at once end up on the same attempt."""
-    from app.quizzes.attempts import finish_if_expired
 
     now = datetime.now(UTC)
     current = await in_progress(quiz["id"], user.id)

@@ -18,8 +18,8 @@ from litestar.response import Redirect, Template
 from app.banks.store import VERSION_COLUMNS, question_of
 from app.db import write_transaction
 from app.lib.forms import FormBody
-from app.quizzes.core import DrawRule, PoolQuestion, draw_paper
-from app.quizzes.definitions import paper_json, quiz_pool
+from app.quizzes.core import DrawRule, PoolQuestion, draw_paper, paper_json
+from app.quizzes.definitions import quiz_pool
 from app.tables import Attempt, Bank, Mistake, QuestionVersion, User
 
 PRACTICE_SIZE = 20

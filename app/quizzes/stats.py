@@ -25,7 +25,8 @@ from piccolo.querystring import QueryString
 
 from app.accounts.units import tree_order
 from app.lib.pagination import Page
-from app.quizzes.definitions import IN_PROGRESS
+from app.lib.parsing import valid_id
+from app.quizzes.core import IN_PROGRESS
 from app.tables import Answer, Attempt, AttemptEvent, QuestionVersion, Quiz, Unit
 
 STATUSES = {"in_progress": "作答中", "submitted": "已交卷", "expired": "超时自动交卷"}
@@ -34,7 +35,6 @@ PASSED_FILTERS = {"": "全部", "yes": "合格", "no": "不合格"}
 FINISHED_BY = {"cadre": "交卷", "deadline": "超时自动交卷", "sweep": "超时自动交卷"}
 BANDS = 10
 DIGITS = re.compile(r"[0-9]{1,10}")
-_MAX_ID = 2**31 - 1
 
 
 def under_unit(path_column: Column, path: str) -> Where:
@@ -240,10 +240,11 @@ def absences(events: Sequence[Mapping[str, Any]]) -> list[Absence]:
     return periods
 
 
-# ---------------------------------------------------------------- pages
+# ---------------------------------------------------------------- what the pages show
 
 
-async def _quiz(slug: str) -> dict[str, Any]:
+async def quiz_by_slug(slug: str) -> dict[str, Any]:
+    """The quiz whose attempts are shown, active or not; NotFoundException when none."""
     quiz = (
         await Quiz.select(Quiz.id, Quiz.slug, Quiz.title, Quiz.full_marks, Quiz.active)
         .where(Quiz.slug == slug[:80])
@@ -254,25 +255,58 @@ async def _quiz(slug: str) -> dict[str, Any]:
     return quiz
 
 
-@get("/quizzes/{quiz_slug:str}/attempts", name="quiz_attempts")
-async def quiz_attempts(
-    request: Request,
-    quiz_slug: FromPath[str],
-    unit_id: Annotated[str, QueryParameter(name="unit")] = "",
-    status: FromQuery[str] = "",
-    passed: FromQuery[str] = "",
-    page: FromQuery[int] = 1,
-) -> Template:
-    quiz = await _quiz(quiz_slug)
+@dataclass(frozen=True)
+class AttemptFilters:
+    """The filters of the attempts page as the query string gave them (checked when used)."""
+
+    unit: str = ""  # a unit id: that unit and its whole subtree
+    status: str = ""  # a key of STATUS_FILTERS
+    passed: str = ""  # a key of PASSED_FILTERS
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class AttemptsView:
+    """Everything the attempts page of one quiz shows, for the filters it was asked with."""
+
+    quiz: dict[str, Any]
+    attempts: list[dict[str, Any]]  # this page of the attempts that match the filters
+    pager: Page
+    counts: dict[str, dict[str, Any]]  # status → attempts and passes, in the unit filter only
+    bands: list[Band]
+    rates: list[dict[str, Any]]
+    leaves: list[dict[str, Any]]  # the attempts that left the page most often
+    units: list[dict[str, Any]]  # every unit, in tree order, for the unit filter
+    unit: dict[str, Any] | None  # the unit filtered on
+    filters: dict[str, Any]  # the filters in effect (unknown values dropped)
+
+
+ATTEMPT_COLUMNS = (
+    Attempt.id,
+    Attempt.status,
+    Attempt.started_at,
+    Attempt.finished_at,
+    Attempt.finished_by,
+    Attempt.score,
+    Attempt.passed,
+    Attempt.page_leaves,
+    Attempt.account.name.as_alias("cadre_name"),
+    Attempt.account.unit.name.as_alias("unit_name"),
+)
+
+
+async def quiz_attempts_view(quiz: dict[str, Any], filters: AttemptFilters) -> AttemptsView:
+    """The attempts of `quiz` (practice excluded) with their counts, score bands, correct
+    rates and page leaves; a filter with an unknown value is ignored."""
     units = tree_order(
         await Unit.select(Unit.id, Unit.name, Unit.path, Unit.depth, Unit.parent, Unit.sort_order)
     )
     unit = None
-    if DIGITS.fullmatch(unit_id):
-        unit = next((u for u in units if u["id"] == int(unit_id)), None)
+    if DIGITS.fullmatch(filters.unit):
+        unit = next((u for u in units if u["id"] == int(filters.unit)), None)
     unit_path = unit["path"] if unit else None
-    status = status if status in STATUS_FILTERS else ""
-    passed = passed if passed in PASSED_FILTERS else ""
+    status = filters.status if filters.status in STATUS_FILTERS else ""
+    passed = filters.passed if filters.passed in PASSED_FILTERS else ""
     scope = attempt_conditions(quiz["id"], unit_path)
     conditions = list(scope)
     if status == "finished":
@@ -286,21 +320,9 @@ async def quiz_attempts(
         .where(*scope)
         .group_by(Attempt.status)
     )
-    pager = Page(number=page, total=await Attempt.count().where(*conditions))
-    columns = (
-        Attempt.id,
-        Attempt.status,
-        Attempt.started_at,
-        Attempt.finished_at,
-        Attempt.finished_by,
-        Attempt.score,
-        Attempt.passed,
-        Attempt.page_leaves,
-        Attempt.account.name.as_alias("cadre_name"),
-        Attempt.account.unit.name.as_alias("unit_name"),
-    )
+    pager = Page(number=filters.page, total=await Attempt.count().where(*conditions))
     attempts = await (
-        Attempt.select(*columns)
+        Attempt.select(*ATTEMPT_COLUMNS)
         .where(*conditions)
         .order_by(Attempt.started_at, ascending=False)
         .order_by(Attempt.id, ascending=False)
@@ -308,41 +330,36 @@ async def quiz_attempts(
         .limit(pager.size)
     )
     leaves = await (
-        Attempt.select(*columns)
+        Attempt.select(*ATTEMPT_COLUMNS)
         .where(*scope, Attempt.page_leaves > 0)
         .order_by(Attempt.page_leaves, ascending=False)
         .order_by(Attempt.id, ascending=False)
         .limit(100)
     )
-    rates = await question_rates(quiz["id"], unit_path)
-    return Template(
-        "quizzes/admin_attempts.html",
-        context={
-            "quiz": quiz,
-            "attempts": attempts,
-            "pager": pager,
-            "counts": {row["status"]: row for row in by_status},
-            "bands": await score_bands(quiz["id"], quiz["full_marks"] or 100, unit_path),
-            "rates": rates,
-            "question_urls": {
-                (r["bank"], r["key"]): question_url(request, r["bank"], r["key"]) for r in rates
-            },
-            "leaves": leaves,
-            "units": units,
-            "unit": unit,
-            "filters": {"unit": unit["id"] if unit else "", "status": status, "passed": passed},
-            "status_filters": STATUS_FILTERS,
-            "passed_filters": PASSED_FILTERS,
-            "statuses": STATUSES,
-            "finished_by": FINISHED_BY,
-        },
+    return AttemptsView(
+        quiz=quiz,
+        attempts=attempts,
+        pager=pager,
+        counts={row["status"]: row for row in by_status},
+        bands=await score_bands(quiz["id"], quiz["full_marks"] or 100, unit_path),
+        rates=await question_rates(quiz["id"], unit_path),
+        leaves=leaves,
+        units=units,
+        unit=unit,
+        filters={"unit": unit["id"] if unit else "", "status": status, "passed": passed},
     )
 
 
-@get("/attempts/{attempt_id:int}", name="attempt_admin")
-async def attempt_admin(attempt_id: FromPath[int]) -> Template:
+@dataclass(frozen=True)
+class AttemptDetail:
+    attempt: dict[str, Any]  # with the quiz's slug and title, the cadre's name and unit
+    events: list[dict[str, Any]]  # page leaves and returns, in time order
+
+
+async def attempt_detail(attempt_id: int) -> AttemptDetail:
+    """One attempt (practice too) with its page-leave log; NotFoundException when none."""
     attempt = None
-    if 0 < attempt_id <= _MAX_ID:
+    if valid_id(attempt_id):
         attempt = (
             await Attempt.select(
                 Attempt.id,
@@ -372,12 +389,57 @@ async def attempt_admin(attempt_id: FromPath[int]) -> Template:
         .order_by(AttemptEvent.created_at)
         .order_by(AttemptEvent.id)
     )
+    return AttemptDetail(attempt, events)
+
+
+# ---------------------------------------------------------------- pages
+
+
+@get("/quizzes/{quiz_slug:str}/attempts", name="quiz_attempts")
+async def quiz_attempts(
+    request: Request,
+    quiz_slug: FromPath[str],
+    unit_id: Annotated[str, QueryParameter(name="unit")] = "",
+    status: FromQuery[str] = "",
+    passed: FromQuery[str] = "",
+    page: FromQuery[int] = 1,
+) -> Template:
+    quiz = await quiz_by_slug(quiz_slug)
+    view = await quiz_attempts_view(quiz, AttemptFilters(unit_id, status, passed, page))
+    return Template(
+        "quizzes/admin_attempts.html",
+        context={
+            "quiz": view.quiz,
+            "attempts": view.attempts,
+            "pager": view.pager,
+            "counts": view.counts,
+            "bands": view.bands,
+            "rates": view.rates,
+            "question_urls": {
+                (r["bank"], r["key"]): question_url(request, r["bank"], r["key"])
+                for r in view.rates
+            },
+            "leaves": view.leaves,
+            "units": view.units,
+            "unit": view.unit,
+            "filters": view.filters,
+            "status_filters": STATUS_FILTERS,
+            "passed_filters": PASSED_FILTERS,
+            "statuses": STATUSES,
+            "finished_by": FINISHED_BY,
+        },
+    )
+
+
+@get("/attempts/{attempt_id:int}", name="attempt_admin")
+async def attempt_admin(attempt_id: FromPath[int]) -> Template:
+    detail = await attempt_detail(attempt_id)
     return Template(
         "quizzes/admin_attempt.html",
         context={
-            "attempt": attempt,
-            "events": events,
-            "absences": absences(events),
+            "attempt": detail.attempt,
+            "events": detail.events,
+            "absences": absences(detail.events),
             "statuses": STATUSES,
             "finished_by": FINISHED_BY,
         },

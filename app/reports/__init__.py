@@ -7,4 +7,8 @@
 - `queries`: the scoped SQL: aggregates per unit, roster rows a page of units at a time
 - `writers`: streaming .xlsx (xlsxwriter, constant_memory) and .csv (UTF-8 with BOM)
 - `pages`: the handlers; `routes`: what the site includes
+
+The JSON API (app/api/v1.py) serves the same figures and rows, through the same functions:
+`queries.load_breakdown` for the figures per unit (rolled up by `summary.Breakdown`, shown
+by `rows.figure_cells`), `queries.roster_slice` for a page of the 花名册.
 """

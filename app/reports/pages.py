@@ -7,11 +7,11 @@ A unit admin sees only its own subtree: every query runs under a path within
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get
@@ -20,7 +20,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Stream, Template
 
 from app.accounts.guards import load_unit, requires_role, scope_path
-from app.accounts.people_import import attachment
+from app.lib.downloads import CSV, XLSX, file_chunks, stream_download
 from app.reports import queries as q
 from app.reports.rows import (
     DETAIL_HEADERS,
@@ -34,23 +34,20 @@ from app.reports.rows import (
     text_cell,
 )
 from app.reports.strokes import ORDER_NAMES, ORDERS
-from app.reports.summary import CHART, TOTAL, Figures, chart_bars, chart_height, drill_rows
-from app.reports.summary import summary_rows as build_summary
+from app.reports.summary import CHART, TOTAL, Breakdown, SummaryRow, chart_bars, chart_height
 from app.reports.writers import (
-    CSV,
     INTEGER,
     LONG_TEXT,
     NUMBER,
     RATE,
     TEXT,
-    XLSX,
     XlsxBook,
     csv_stream,
-    file_chunks,
     filename,
 )
 from app.settings import get_settings
 from app.tables import TRAINING_KINDS, User
+from app.trainings.access import training_row
 
 SUMMARY_KINDS = (TEXT, INTEGER, INTEGER, INTEGER, RATE, NUMBER, NUMBER)
 DETAIL_KINDS = (INTEGER, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, TEXT, TEXT, NUMBER, TEXT)
@@ -110,7 +107,7 @@ async def prepare(
 ) -> Report:
     """The report's training, subtree, batch and order, each checked: an unknown training,
     unit or batch gives 404; a training or unit outside the person's scope gives 403."""
-    training = await q.load_training(user, training_id)
+    training = await training_row(user, training_id, *q.TRAINING_COLUMNS)
     scope = scope_path(user)
     base = q.nested(scope, training["unit_path"]) or scope
     chosen = None
@@ -164,10 +161,10 @@ async def _page_context(report: Report, page: str, what: str) -> dict[str, Any]:
     }
 
 
-async def _summary(report: Report) -> tuple[list, dict[int, Figures], list[dict[str, Any]]]:
-    units = await q.units_under(report.filters.path)
-    own = await q.unit_figures(report.filters)
-    return build_summary(units, own), own, units
+async def _summary(report: Report) -> tuple[list[SummaryRow], Breakdown]:
+    """The 汇总表's rows, and the figures they were made of."""
+    breakdown = await q.load_breakdown(report.filters)
+    return breakdown.summary_rows(), breakdown
 
 
 # ------------------------------------------------------------------------------ dashboard
@@ -190,7 +187,7 @@ async def dashboard(
         training_id = q.parse_id(training)
         if training_id is None:
             raise NotFoundException("没有找到这项培训。")
-        chosen = await q.load_training(user, training_id)
+        chosen = await training_row(user, training_id, *q.TRAINING_COLUMNS)
         start = q.nested(start, chosen["unit_path"]) or start
     chosen_batch = await q.load_batch(chosen["id"], batch) if chosen else None
     current: dict[str, Any] | None
@@ -211,8 +208,7 @@ async def dashboard(
         batch_id=chosen_batch["id"] if chosen_batch else None,
         kind=kind,
     )
-    units = await q.units_under(current["path"])
-    rows = drill_rows(units, await q.unit_figures(filters), current)
+    rows = (await q.load_breakdown(filters)).drill_rows(current)
     scope = scope_path(user)
     crumbs = [
         u
@@ -261,7 +257,7 @@ async def summary_page(
     batch: FromQuery[str] = "",
 ) -> Template:
     report = await prepare(request.user, training_id, unit, batch)
-    rows, _, _ = await _summary(report)
+    rows, _ = await _summary(report)
     context = await _page_context(report, "summary", "完成情况汇总表")
     context.update(rows=rows, cells=summary_cells, headers=SUMMARY_HEADERS)
     return Template("reports/summary.html", context=context)
@@ -275,14 +271,12 @@ def _write_summary(book: XlsxBook, report: Report, rows: list) -> None:
         sheet.write_styled(summary_cells(row), bold=row.is_subtotal, indent=row.level)
 
 
-def _xlsx_response(file, name: str) -> Stream:
-    return Stream(
-        file_chunks(file), media_type=XLSX, headers={"Content-Disposition": attachment(name)}
-    )
+def _xlsx_response(file: IO[bytes], name: str) -> Stream:
+    return stream_download(file_chunks(file), name, XLSX)
 
 
 def _csv_response(chunks: AsyncIterator[bytes], name: str) -> Stream:
-    return Stream(chunks, media_type=CSV, headers={"Content-Disposition": attachment(name)})
+    return stream_download(chunks, name, CSV)
 
 
 @get("/trainings/{training_id:int}/summary.xlsx", name="report_summary_xlsx")
@@ -294,7 +288,7 @@ async def summary_xlsx(
 ) -> Stream:
     """The 汇总表 as .xlsx: one sheet, 汇总."""
     report = await prepare(request.user, training_id, unit, batch)
-    rows, _, _ = await _summary(report)
+    rows, _ = await _summary(report)
     book = XlsxBook()
     try:
         _write_summary(book, report, rows)
@@ -312,7 +306,7 @@ async def summary_csv(
     batch: FromQuery[str] = "",
 ) -> Stream:
     report = await prepare(request.user, training_id, unit, batch)
-    rows, _, _ = await _summary(report)
+    rows, _ = await _summary(report)
 
     async def pages() -> AsyncIterator[list]:
         lines = [list(summary_cells(row)) for row in rows]
@@ -330,7 +324,7 @@ async def summary_csv(
 
 
 async def _roster_cells(
-    report: Report, units: list[dict[str, Any]], make: Callable, **kw: Any
+    report: Report, units: Sequence[Mapping[str, Any]], make: Callable, **kw: Any
 ) -> AsyncIterator[list[tuple]]:
     """Rows of cells, a chunk at a time, numbered from 1 in roster order."""
     number = 0
@@ -367,13 +361,12 @@ async def roster_page(
     order: FromQuery[str] = "",
 ) -> Template:
     report = await prepare(request.user, training_id, unit, batch, order)
-    units = await q.units_under(report.filters.path)
-    own = await q.unit_figures(report.filters)
-    pages = _roster_cells(report, units, _detail_maker(report))
+    breakdown = await q.load_breakdown(report.filters)
+    pages = _roster_cells(report, breakdown.units, _detail_maker(report))
     context = await _page_context(report, "roster", "完成情况花名册")
     context.update(
         rows=await _first(pages, PAGE_LIMIT),
-        total=sum(f.enrolled for f in own.values()),
+        total=breakdown.total.enrolled,
         limit=PAGE_LIMIT,
         headers=DETAIL_HEADERS,
         numeric={n for n, k in enumerate(DETAIL_KINDS) if k in (INTEGER, NUMBER)},
@@ -396,14 +389,14 @@ async def roster_xlsx(
 
 async def roster_book(report: Report):
     """The workbook with sheets 汇总 and 明细, written page by page; the file to stream."""
-    rows, _, units = await _summary(report)
+    rows, breakdown = await _summary(report)
     book = XlsxBook()
     try:
         _write_summary(book, report, rows)
         sheet = book.add_sheet(
             "明细", report.title("完成情况花名册"), report.info_line(), DETAIL_HEADERS, DETAIL_KINDS
         )
-        async for cells in _roster_cells(report, units, _detail_maker(report)):
+        async for cells in _roster_cells(report, breakdown.units, _detail_maker(report)):
             await sheet.write_page(cells)
     except BaseException:
         book.discard()
@@ -435,8 +428,11 @@ async def roster_csv_chunks(report: Report) -> AsyncIterator[bytes]:
 # ------------------------------------------------------------------------------ 催学名单
 
 
-async def _reminder_pages(report: Report) -> AsyncIterator[list[tuple]]:
-    units = await q.units_under(report.filters.path)
+async def _reminder_pages(
+    report: Report, units: Sequence[Mapping[str, Any]] | None = None
+) -> AsyncIterator[list[tuple]]:
+    if units is None:
+        units = await q.units_under(report.filters.path)
     return _roster_cells(report, units, _reminder_maker(report), not_completed_only=True)
 
 
@@ -450,8 +446,8 @@ async def reminders_page(
 ) -> Template:
     """催学名单: by unit, who has not completed and what each still lacks."""
     report = await prepare(request.user, training_id, unit, batch, order)
-    own = await q.unit_figures(report.filters)
-    shown = await _first(await _reminder_pages(report), PAGE_LIMIT)
+    breakdown = await q.load_breakdown(report.filters)
+    shown = await _first(await _reminder_pages(report, breakdown.units), PAGE_LIMIT)
     groups: list[tuple[str, list[tuple]]] = []
     for cells in shown:
         if not groups or groups[-1][0] != cells[1]:
@@ -460,7 +456,7 @@ async def reminders_page(
     context = await _page_context(report, "reminders", "催学名单")
     context.update(
         groups=groups,
-        total=sum(f.not_completed for f in own.values()),
+        total=breakdown.total.not_completed,
         shown=len(shown),
         limit=PAGE_LIMIT,
         headers=REMINDER_HEADERS,

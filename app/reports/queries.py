@@ -12,20 +12,22 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from piccolo.query.functions.aggregate import Count, Sum
 
 from app.accounts.guards import scope_path
 from app.accounts.units import path_prefixes, tree_order
 from app.db import DB, SQLITE_BUSY_TIMEOUT_SECONDS, is_sqlite
 from app.reports.rows import RosterRow
-from app.reports.summary import Figures
+from app.reports.summary import Breakdown, Figures
 from app.tables import TRAINING_KINDS, Batch, Enrollment, Training, Unit, User
+from app.trainings.access import visible_to
 
 _MAX_ID = 2**31 - 1
 
@@ -68,23 +70,8 @@ def home_path(user: User) -> str:
 # ------------------------------------------------------------------------------ trainings
 
 
-def _visible_to(user: User) -> list[Any]:
-    """Trainings organised in the person's subtree or above it (a city-wide training), or with
-    enrollments in the subtree."""
-    scope = scope_path(user)
-    if scope == "/":
-        return []
-    enrolled_here = Enrollment.select(Enrollment.training).where(
-        Enrollment.unit.path.like(scope + "%")
-    )
-    return [
-        Training.unit.path.like(scope + "%")
-        | Training.unit.path.is_in(list(path_prefixes(scope)))
-        | Training.id.is_in(enrolled_here)
-    ]
-
-
-_TRAINING_COLUMNS = (
+# What the reports read of a training.
+TRAINING_COLUMNS = (
     Training.id,
     Training.title,
     Training.kind,
@@ -99,28 +86,13 @@ _TRAINING_COLUMNS = (
 
 
 async def visible_trainings(user: User) -> list[dict[str, Any]]:
-    """The trainings for the filters, newest first."""
+    """The trainings this person may report on (`app.trainings.access`), for the filters:
+    the active ones first, newest first."""
     return await (
-        Training.select(*_TRAINING_COLUMNS)
-        .where(*_visible_to(user))
+        Training.select(*TRAINING_COLUMNS)
+        .where(visible_to(user))
         .order_by(Training.active, Training.id, ascending=False)
     )
-
-
-async def load_training(user: User, training_id: int) -> dict[str, Any]:
-    """The training, if the person may report on it; 404 when unknown, 403 outside the scope."""
-    if not 0 < training_id <= _MAX_ID:
-        raise NotFoundException("没有找到这项培训。")
-    row = await (
-        Training.select(*_TRAINING_COLUMNS)
-        .where(Training.id == training_id, *_visible_to(user))
-        .first()
-    )
-    if row is None:
-        if await Training.exists().where(Training.id == training_id):
-            raise PermissionDeniedException("这项培训不在您的管理范围内。")
-        raise NotFoundException("没有找到这项培训。")
-    return row
 
 
 async def batches_of(training_id: int) -> list[dict[str, Any]]:
@@ -218,6 +190,12 @@ async def unit_figures(filters: Filters) -> dict[int, Figures]:
     }
 
 
+async def load_breakdown(filters: Filters) -> Breakdown:
+    """The units of the subtree at `filters.path` and each unit's own figures: what every
+    summary (汇总表, dashboard, the API's) is made of."""
+    return Breakdown(filters.path, await units_under(filters.path), await unit_figures(filters))
+
+
 # ------------------------------------------------------------------------------ roster rows
 
 # Rows read from the database at a time; the next chunk is read while this one is written.
@@ -270,8 +248,9 @@ class ByUnit:
 _COLUMNS = (  # in the order of RosterRow; completed_at in minutes since 1970 (UTC)
     "e.unit, u.name, a.name, a.position, a.phone, b.name, e.lessons_required,"
     " e.lessons_read, e.quiz_score, e.quiz_passed, e.sessions_total, e.sessions_attended,"
-    " e.hours, {minute}"
+    " e.hours, {minute}{ids}"
 )
+_ID_COLUMNS = ", e.id, e.account, e.batch"  # RosterIds, after the RosterRow columns
 _SQLITE_MINUTE = "CAST(strftime('%s', e.completed_at) AS INTEGER) / 60"
 _POSTGRES_MINUTE = "CAST(floor(extract(epoch FROM e.completed_at) / 60) AS INTEGER)"
 # SQLite: the positions are a temporary table of the reader's own connection. CROSS JOIN
@@ -281,7 +260,7 @@ _POSTGRES_MINUTE = "CAST(floor(extract(epoch FROM e.completed_at) / 60) AS INTEG
 # make it read them unit by unit, all over the table (1.3 s instead of 0.7 s for 100,000).
 _SQLITE_ROSTER = (
     "SELECT "
-    + _COLUMNS.format(minute=_SQLITE_MINUTE)
+    + _COLUMNS.format(minute=_SQLITE_MINUTE, ids="{ids}")
     + " FROM enrollment e INDEXED BY enrollment_training"
     " CROSS JOIN report_order o CROSS JOIN unit u"
     " CROSS JOIN account a LEFT JOIN batch b ON b.id = e.batch"
@@ -289,7 +268,7 @@ _SQLITE_ROSTER = (
     " AND e.active AND u.path LIKE {path} AND e.training = {training}"
 )
 _POSTGRES_ROSTER = (
-    "SELECT " + _COLUMNS.format(minute=_POSTGRES_MINUTE) + " FROM enrollment e"
+    "SELECT " + _COLUMNS.format(minute=_POSTGRES_MINUTE, ids="{ids}") + " FROM enrollment e"
     " JOIN unnest({units}::int[], {positions}::int[]) AS o(unit, pos) ON o.unit = e.unit"
     " JOIN unit u ON u.id = e.unit JOIN account a ON a.id = e.account"
     " LEFT JOIN batch b ON b.id = e.batch"
@@ -302,9 +281,13 @@ def roster_query(
     unit_ids: Sequence[int],
     not_completed_only: bool,
     sqlite: bool,
+    *,
+    with_ids: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The roster's SQL and parameters (SQLite's or PostgreSQL's placeholders)."""
+    """The roster's SQL and parameters (SQLite's or PostgreSQL's placeholders); `with_ids`
+    adds the columns of RosterIds after those of RosterRow."""
     args: list[Any] = []
+    ids = _ID_COLUMNS if with_ids else ""
 
     def param(value: Any) -> str:
         args.append(value)
@@ -312,10 +295,11 @@ def roster_query(
 
     if sqlite:
         sql = _SQLITE_ROSTER.format(
-            path=param(filters.path + "%"), training=param(filters.training_id)
+            ids=ids, path=param(filters.path + "%"), training=param(filters.training_id)
         )
     else:
         sql = _POSTGRES_ROSTER.format(
+            ids=ids,
             units=param(list(unit_ids)),
             positions=param(list(range(len(unit_ids)))),
             path=param(filters.path + "%"),
@@ -400,13 +384,15 @@ async def roster_pages(
     name_key: Callable[[str], Any],
     *,
     not_completed_only: bool = False,
+    with_ids: bool = False,
 ) -> AsyncIterator[list[RosterRow]]:
     """The roster's rows in order — units in tree order, names by `name_key` within a unit —
     a chunk at a time. Memory holds a chunk and one unit, whatever the size of the roster;
-    the next chunk is read from the database while this one is written out."""
+    the next chunk is read from the database while this one is written out. Only the
+    enrollments of `units` are read; `with_ids` adds RosterIds after each row's columns."""
     unit_ids = [u["id"] for u in units]
     sqlite = is_sqlite()
-    sql, args = roster_query(filters, unit_ids, not_completed_only, sqlite)
+    sql, args = roster_query(filters, unit_ids, not_completed_only, sqlite, with_ids=with_ids)
     source = _SqliteRows(sql, args, unit_ids) if sqlite else _PostgresRows(sql, args)
     order = ByUnit(name_key)
     pending = source.fetch()
@@ -423,3 +409,43 @@ async def roster_pages(
             with contextlib.suppress(Exception):
                 await pending  # the connection is free only once its last read is done
         await source.close()
+
+
+async def roster_slice(
+    filters: Filters,
+    breakdown: Breakdown,
+    name_key: Callable[[str], Any],
+    start: int,
+    count: int,
+) -> list[tuple]:
+    """Rows `start` to `start + count - 1` of the roster (numbered from 0, in the order of
+    roster_pages), read `with_ids`. `breakdown` (of the same filters) tells how many rows
+    each unit has, so only the units these rows lie in are read, not the roster before them.
+    (An enrollment made between the two reads shifts the rows by one, as with any paging.)
+    """
+    units: list[Mapping[str, Any]] = []
+    skip = 0
+    before = 0  # rows in the units before this one
+    for unit in breakdown.units:
+        if before >= start + count:
+            break
+        enrolled = breakdown.own_figures(unit["id"]).enrolled
+        if enrolled and before + enrolled > start:
+            if not units:
+                skip = start - before
+            units.append(unit)
+        before += enrolled
+    shown: list[tuple] = []
+    if not units:
+        return shown
+    pages = roster_pages(filters, units, name_key, with_ids=True)
+    async with aclosing(pages):
+        async for rows in pages:
+            if skip >= len(rows):
+                skip -= len(rows)
+                continue
+            shown.extend(rows[skip : skip + count - len(shown)])
+            skip = 0
+            if len(shown) >= count:
+                break
+    return shown

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
 
-from app.reports.summary import SummaryRow
+from app.reports.summary import Figures, SummaryRow
 from app.tables import TRAINING_KINDS
 from app.trainings.completion import lacks_text
 
@@ -60,6 +60,23 @@ class RosterRow(NamedTuple):
     completed_minute: int | None  # completed_at in whole minutes since 1970 (UTC)
 
 
+ROSTER_WIDTH = len(RosterRow._fields)
+
+
+class RosterIds(NamedTuple):
+    """The ids of an enrollment, which no report shows: read after the RosterRow columns
+    when the roster is asked `with_ids` (as the JSON API does)."""
+
+    enrollment: int
+    account: int
+    batch: int | None
+
+
+def roster_ids(row: Sequence) -> RosterIds:
+    """The ids that follow the RosterRow columns of a row read `with_ids`."""
+    return RosterIds._make(row[ROSTER_WIDTH:])
+
+
 @dataclass(frozen=True)
 class TrainingFacts:
     """What the rows need to know of the training itself."""
@@ -74,26 +91,41 @@ class TrainingFacts:
         return TRAINING_KINDS.get(self.kind, self.kind)
 
 
-def _round(value: float | None, digits: int) -> float | int | None:
-    """A number as short as it can be: 12.0 → 12, 86.666 → 86.7."""
-    if value is None:
+# Every score (a cadre's, an average) is shown to 1 decimal, every 学时 to 2 decimals; the
+# rate of completion is not rounded (a page shows it to 0.1 %, a spreadsheet formats it so).
+SCORE_DIGITS = 1
+HOURS_DIGITS = 2
+
+
+def score_cell(score: float | None) -> float | int | None:
+    """A score as the reports give it: 86.666 → 86.7, 92.0 → 92; None for no score."""
+    if score is None:
         return None
-    value = round(float(value), digits)
-    return int(value) if value == int(value) else value
+    score = round(float(score), SCORE_DIGITS)
+    return int(score) if score.is_integer() else score
 
 
-def summary_cells(row: SummaryRow) -> tuple[Cell, ...]:
-    """单位、应训人数、已完成、未完成、完成率 (0–1)、平均成绩、参训学时."""
-    f = row.figures
+def hours_cell(hours: float) -> float | int:
+    """学时 as the reports give them: 2.125 → 2.12, 12.0 → 12."""
+    hours = round(float(hours), HOURS_DIGITS)
+    return int(hours) if hours.is_integer() else hours
+
+
+def figure_cells(f: Figures) -> tuple[Cell, ...]:
+    """应训人数、已完成、未完成、完成率 (0–1, or None)、平均成绩、参训学时 of some figures."""
     return (
-        row.name,
         f.enrolled,
         f.completed,
         f.not_completed,
         f.rate,
-        _round(f.average_score, 1),
-        _round(f.hours, 2),
+        score_cell(f.average_score),
+        hours_cell(f.hours),
     )
+
+
+def summary_cells(row: SummaryRow) -> tuple[Cell, ...]:
+    """单位、应训人数、已完成、未完成、完成率 (0–1)、平均成绩、参训学时."""
+    return (row.name, *figure_cells(row.figures))
 
 
 def lessons_text(read: int, required: int) -> str | None:
@@ -107,6 +139,12 @@ def local_minute(minute: int, tz: tzinfo) -> str:
     return datetime.fromtimestamp(minute * 60, tz).strftime("%Y-%m-%d %H:%M")
 
 
+def completed_time(minute: int | None) -> datetime | None:
+    """The completion time of a roster row (in whole minutes, as 完成时间 shows it), in UTC;
+    None when not completed."""
+    return None if minute is None else datetime.fromtimestamp(minute * 60, UTC)
+
+
 def detail_maker(training: TrainingFacts, tz: tzinfo) -> Callable[[int, Sequence], tuple]:
     """A function that makes one line of the 花名册 from an enrollment's stored progress
     columns (and its cadre's name and position, its unit's and batch's names). Written for
@@ -116,12 +154,8 @@ def detail_maker(training: TrainingFacts, tz: tzinfo) -> Callable[[int, Sequence
 
     def cells(number: int, row: Sequence) -> tuple[Cell, ...]:
         (_, unit, name, position, _, batch, required, read, score, passed, sessions, attended,
-         hours, minute) = row  # fmt: skip
-        if score is not None:
-            score = round(float(score), 1)
-            if score.is_integer():
-                score = int(score)
-        hours = round(float(hours), 2)
+         hours, minute) = row[:ROSTER_WIDTH]  # fmt: skip
+        score = score_cell(score)
         return (
             number,
             unit,
@@ -133,7 +167,7 @@ def detail_maker(training: TrainingFacts, tz: tzinfo) -> Callable[[int, Sequence
             score,
             (("合格" if passed else "未参加" if score is None else "不合格") if has_quiz else None),
             NOT_COMPLETED if minute is None else local_minute(minute, tz),
-            int(hours) if hours.is_integer() else hours,
+            hours_cell(hours),
             f"{attended}/{sessions}" if sessions else None,
         )
 
@@ -150,7 +184,7 @@ def detail_cells(
 def still_lacks(row: Sequence, training: TrainingFacts) -> str:
     """What one cadre still lacks, from the stored columns and the training's rule, e.g.
     “还有 3 篇课文未学完；结业测验未通过；签到 2/5 次，需至少 4 次”."""
-    r = RosterRow._make(row)
+    r = RosterRow._make(row[:ROSTER_WIDTH])
     lacks = lacks_text(
         kind=training.kind,
         lessons_required=r.lessons_required,
@@ -167,7 +201,7 @@ def still_lacks(row: Sequence, training: TrainingFacts) -> str:
 
 def reminder_cells(number: int, row: Sequence, training: TrainingFacts) -> tuple[Cell, ...]:
     """One line of the 催学名单: who, how to reach them, and what they still lack."""
-    r = RosterRow._make(row)
+    r = RosterRow._make(row[:ROSTER_WIDTH])
     return (
         number,
         r.unit_name,

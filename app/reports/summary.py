@@ -7,7 +7,8 @@ works on those few hundred rows and the unit tree, without I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from app.accounts.units import path_prefixes, tree_order
@@ -177,6 +178,43 @@ def drill_rows(
         )
     rows.append(SummaryRow(TOTAL, None, "合计", 0, sums.get(current["path"], NOTHING)))
     return rows
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The figures of one report scope: the units of the subtree at `path` in tree order, and
+    the figures of the enrollments in each unit itself (`own`, from one GROUP BY). Every
+    figure the reports and the JSON API show comes from one of these, rolled up through the
+    tree here: the 汇总表 (page, .xlsx, .csv), the dashboard, and /api/v1's summary."""
+
+    path: str
+    units: Sequence[Mapping[str, Any]]
+    own: Mapping[int, Figures] = field(default_factory=dict)
+
+    def own_figures(self, unit_id: int) -> Figures:
+        """The figures of the cadres enrolled in the unit itself (本级)."""
+        return self.own.get(unit_id, NOTHING)
+
+    @cached_property
+    def subtrees(self) -> dict[str, Figures]:
+        """Unit path → figures of the unit and everything below it."""
+        return subtree_figures(self.units, self.own)
+
+    def subtree_figures(self, path: str) -> Figures:
+        return self.subtrees.get(path, NOTHING)
+
+    @property
+    def total(self) -> Figures:
+        """The whole scope: the 合计 of the 汇总表 and of the dashboard at `path`."""
+        return self.subtree_figures(self.path)
+
+    def summary_rows(self, *, keep_empty: bool = True) -> list[SummaryRow]:
+        """The 汇总表 (see summary_rows)."""
+        return summary_rows(self.units, self.own, keep_empty=keep_empty)
+
+    def drill_rows(self, current: Mapping[str, Any]) -> list[SummaryRow]:
+        """The dashboard's table for the unit `current` (see drill_rows)."""
+        return drill_rows(self.units, self.own, current)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from app.reports.rows import Cell
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
 BOM = "\ufeff"
-_READ_CHUNK = 256 * 1024
 # Text that a spreadsheet would take for a formula (CSV injection): shown with a leading '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A field that starts so, at the start of a line or after a comma (quoted or not).
@@ -293,12 +290,3 @@ class XlsxBook:
 
     def discard(self) -> None:
         self.file.close()
-
-
-async def file_chunks(file: IO[bytes]) -> AsyncIterator[bytes]:
-    """The file in pieces, closed (and so deleted) at the end or when the client leaves."""
-    try:
-        while chunk := file.read(_READ_CHUNK):
-            yield chunk
-    finally:
-        file.close()

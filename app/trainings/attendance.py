@@ -1,17 +1,16 @@
-"""签到 and 考勤 of 集中轮训: a batch's class sessions, the check-in code shown in the room,
-cadres checking in with it, and the trainer's attendance list with its corrections.
+"""The pages of 签到 and 考勤 of 集中轮训: a batch's class sessions, the check-in code shown in
+the room, cadres checking in with it, and the trainer's attendance list with its corrections.
 
-Every change of attendance is followed by `progress.recompute` for the cadres concerned,
-after the write transaction, so their enrollments' stored progress stays true.
+The handlers read the request and render; the work (queries, write transactions, audit
+records and the progress recompute after them) is in `app/trainings/checkin.py`.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -21,63 +20,45 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
-from app.accounts import audit
 from app.accounts.guards import requires_role
-from app.db import write_transaction
 from app.lib.forms import FormBody
 from app.settings import get_settings
 from app.tables import (
     TRAINING_KINDS,
     Attendance,
-    AuditEvent,
     Batch,
     ClassSession,
     Enrollment,
     User,
 )
+from app.trainings.access import load_training
 from app.trainings.certificates import qr_svg
-from app.trainings.progress import recompute
+from app.trainings.checkin import CHECKIN_FAILURE_LIMIT as CHECKIN_FAILURE_LIMIT
+from app.trainings.checkin import (
+    CODE_MINUTES,
+    CODE_MINUTES_MAX,
+    SESSION_COLUMNS,
+    check_in,
+    create_session,
+    delete_session,
+    is_code,
+    new_code,
+    new_session_code,
+    normalize_code,
+    save_attendance,
+    session_when,
+    stop_session_code,
+)
+from app.trainings.checkin import attendance_changes as attendance_changes
 
-CODE_LENGTH = 6
-CODE_MINUTES = 15  # how long a new check-in code is valid, unless the trainer says otherwise
-CODE_MINUTES_MAX = 240
-# At most this many wrong codes per person in the window; then check-in is refused for a while.
-CHECKIN_FAILURE_LIMIT = 10
-CHECKIN_WINDOW = timedelta(minutes=10)
 REFRESH_SECONDS = 15  # the projector page reloads itself this often while the code is valid
 METHODS = {"code": "签到码", "trainer": "老师标记"}
 
 _MAX_ID = 2**31 - 1
-_CODE = re.compile(r"[0-9]{6}")
 _HOURS = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")
-
-SESSION_COLUMNS = (
-    ClassSession.id,
-    ClassSession.batch,
-    ClassSession.starts_at,
-    ClassSession.ends_at,
-    ClassSession.place,
-    ClassSession.topic,
-    ClassSession.hours,
-    ClassSession.checkin_code,
-    ClassSession.code_expires_at,
-    ClassSession.batch.name.as_alias("batch_name"),
-    ClassSession.batch.training.as_alias("training_id"),
-    ClassSession.batch.training.title.as_alias("training_title"),
-)
 
 
 # ---------------------------------------------------------------- pure helpers
-
-
-def new_code() -> str:
-    """A random six-digit check-in code."""
-    return f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
-
-
-def normalize_code(text: str) -> str:
-    """What a cadre typed, with full-width digits made ASCII and spaces removed."""
-    return "".join(unicodedata.normalize("NFKC", text or "").split())[:20]
 
 
 def parse_session_form(
@@ -139,7 +120,8 @@ def _valid_id(value: int) -> bool:
     return 0 < value <= _MAX_ID
 
 
-async def _load_batch(training_id: int, batch_id: int) -> dict[str, Any]:
+async def _load_batch(user: User, training_id: int, batch_id: int) -> dict[str, Any]:
+    await load_training(user, training_id)  # 404 unknown, 403 not visible (trainings.access)
     batch = None
     if _valid_id(training_id) and _valid_id(batch_id):
         batch = (
@@ -161,7 +143,7 @@ async def _load_batch(training_id: int, batch_id: int) -> dict[str, Any]:
     return batch
 
 
-async def _load_session(session_id: int, batch_id: int | None = None) -> dict[str, Any]:
+async def _load_session(user: User, session_id: int, batch_id: int | None = None) -> dict[str, Any]:
     session = None
     if _valid_id(session_id):
         query = ClassSession.select(*SESSION_COLUMNS).where(ClassSession.id == session_id)
@@ -170,14 +152,8 @@ async def _load_session(session_id: int, batch_id: int | None = None) -> dict[st
         session = await query.first()
     if session is None:
         raise NotFoundException("没有找到这次面授课程。")
+    await load_training(user, session["training_id"])  # 403 when its training is not visible
     return session
-
-
-async def _batch_accounts(batch_id: int) -> list[int]:
-    rows = await Enrollment.select(Enrollment.account).where(
-        Enrollment.batch == batch_id, Enrollment.active.eq(True)
-    )
-    return [row["account"] for row in rows]
 
 
 async def _enrolled_count(batch_id: int) -> int:
@@ -188,15 +164,6 @@ async def _present_count(session_id: int) -> int:
     return await Attendance.count().where(
         Attendance.session == session_id, Attendance.present.eq(True)
     )
-
-
-def _local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return moment.astimezone(get_settings().timezone).strftime(fmt) if moment else ""
-
-
-def _when(session: Mapping[str, Any]) -> str:
-    text = _local(session["starts_at"])
-    return text + ("–" + _local(session["ends_at"], "%H:%M") if session["ends_at"] else "")
 
 
 # ---------------------------------------------------------------- class sessions
@@ -243,8 +210,10 @@ async def _sessions_page(
 
 
 @get("/trainings/{training_id:int}/batches/{batch_id:int}/sessions", name="sessions")
-async def sessions_page(training_id: FromPath[int], batch_id: FromPath[int]) -> Template:
-    batch = await _load_batch(training_id, batch_id)
+async def sessions_page(
+    request: Request, training_id: FromPath[int], batch_id: FromPath[int]
+) -> Template:
+    batch = await _load_batch(request.user, training_id, batch_id)
     return await _sessions_page(batch, {"place": batch["place"], "hours": "3"}, {})
 
 
@@ -252,24 +221,14 @@ async def sessions_page(training_id: FromPath[int], batch_id: FromPath[int]) -> 
 async def session_create(
     request: Request, training_id: FromPath[int], batch_id: FromPath[int], data: FormBody
 ) -> Template | Redirect:
-    batch = await _load_batch(training_id, batch_id)
+    batch = await _load_batch(request.user, training_id, batch_id)
     form = {
         key: str(data.get(key, "")) for key in ("starts_at", "ends_at", "place", "topic", "hours")
     }
     values, errors = parse_session_form(form, get_settings().timezone)
     if errors:
         return await _sessions_page(batch, form, errors, status=400)
-    session = ClassSession(batch=batch["id"], **values)
-    async with write_transaction():
-        await session.save()
-        await audit.record(
-            request,
-            "session.create",
-            session,
-            f"“{batch['training_title']}”{batch['name']}新增面授课程："
-            f"{_when(values)} {values['topic']}",
-        )
-    await recompute(training_id, await _batch_accounts(batch["id"]))
+    await create_session(request, training_id, batch, values)
     flash(request, f"已新增面授课程“{values['topic']}”。", "success")
     return Redirect(
         request.app.route_reverse("sessions", training_id=training_id, batch_id=batch_id)
@@ -283,26 +242,12 @@ async def session_create(
 async def session_delete(
     request: Request, training_id: FromPath[int], batch_id: FromPath[int], session_id: FromPath[int]
 ) -> Redirect:
-    batch = await _load_batch(training_id, batch_id)
-    session = await _load_session(session_id, batch["id"])
+    batch = await _load_batch(request.user, training_id, batch_id)
+    session = await _load_session(request.user, session_id, batch["id"])
     back = request.app.route_reverse("sessions", training_id=training_id, batch_id=batch_id)
-    async with write_transaction():
-        if await Attendance.exists().where(Attendance.session == session["id"]):
-            deleted = False
-        else:
-            await ClassSession.delete().where(ClassSession.id == session["id"])
-            await audit.record(
-                request,
-                "session.delete",
-                None,
-                f"“{batch['training_title']}”{batch['name']}删除面授课程："
-                f"{_when(session)} {session['topic']}",
-            )
-            deleted = True
-    if not deleted:
+    if not await delete_session(request, training_id, batch, session):
         flash(request, "这次课已有签到或考勤记录，不能删除。", "error")
         return Redirect(back)
-    await recompute(training_id, await _batch_accounts(batch["id"]))
     flash(request, f"已删除面授课程“{session['topic']}”。", "success")
     return Redirect(back)
 
@@ -318,7 +263,7 @@ def _checkin_url(request: Request, code: str) -> str:
 
 @get("/sessions/{session_id:int}/code", name="session_code")
 async def session_code(request: Request, session_id: FromPath[int]) -> Template:
-    session = await _load_session(session_id)
+    session = await _load_session(request.user, session_id)
     now = datetime.now(UTC)
     expires = session["code_expires_at"]
     valid = bool(session["checkin_code"]) and expires is not None and expires > now
@@ -344,14 +289,11 @@ async def session_code(request: Request, session_id: FromPath[int]) -> Template:
 
 @post("/sessions/{session_id:int}/code", name="session_code_new")
 async def session_code_new(request: Request, session_id: FromPath[int], data: FormBody) -> Redirect:
-    session = await _load_session(session_id)
+    session = await _load_session(request.user, session_id)
     back = request.app.route_reverse("session_code", session_id=session["id"])
     now = datetime.now(UTC)
     if data.get("stop"):
-        async with write_transaction():
-            await ClassSession.update({ClassSession.code_expires_at: now}).where(
-                ClassSession.id == session["id"]
-            )
+        await stop_session_code(session["id"], now)
         flash(request, "已停止签到：签到码已失效。", "success")
         return Redirect(back)
     raw = normalize_code(str(data.get("minutes") or str(CODE_MINUTES)))
@@ -359,25 +301,8 @@ async def session_code_new(request: Request, session_id: FromPath[int], data: Fo
     if not 1 <= minutes <= CODE_MINUTES_MAX:
         flash(request, f"有效时间请填写 1 到 {CODE_MINUTES_MAX} 之间的分钟数。", "error")
         return Redirect(back)
-    async with write_transaction():
-        # Codes are unique among the codes still valid, so a code finds one session.
-        for _ in range(100):
-            code = new_code()
-            taken = await ClassSession.exists().where(
-                ClassSession.checkin_code == code,
-                ClassSession.code_expires_at > now,
-                ClassSession.id != session["id"],
-            )
-            if not taken:
-                break
-        else:  # pragma: no cover - a million codes, a few dozen classes at a time
-            raise RuntimeError("no free check-in code")
-        await ClassSession.update(
-            {
-                ClassSession.checkin_code: code,
-                ClassSession.code_expires_at: now + timedelta(minutes=minutes),
-            }
-        ).where(ClassSession.id == session["id"])
+    # This module's `new_code`, looked up now (the tests substitute it).
+    await new_session_code(session["id"], minutes, now, make_code=new_code)
     flash(request, f"已生成新的签到码，{minutes} 分钟内有效。", "success")
     return Redirect(back)
 
@@ -396,96 +321,23 @@ def _checkin_form(code: str = "", error: str = "", status: int = 200) -> Templat
 @get("/checkin", name="checkin")
 async def checkin_page(code: FromQuery[str] = "") -> Template:
     code = normalize_code(code)
-    return _checkin_form(code if _CODE.fullmatch(code) else "")
-
-
-async def _recent_failures(account_id: int, now: datetime) -> int:
-    return await AuditEvent.count().where(
-        AuditEvent.actor == account_id,
-        AuditEvent.action == "checkin.failed",
-        AuditEvent.created_at > now - CHECKIN_WINDOW,
-    )
+    return _checkin_form(code if is_code(code) else "")
 
 
 @post("/checkin", name="checkin_submit")
 async def checkin_submit(request: Request, data: FormBody) -> Template:
     user: User = request.user
     code = normalize_code(str(data.get("code") or ""))
-    now = datetime.now(UTC)
-    failures = await _recent_failures(user.id, now)
-    if failures >= CHECKIN_FAILURE_LIMIT:
-        return _checkin_form(
-            code,
-            "签到码输错的次数太多，请 10 分钟后再试，或请培训老师在考勤表上为您标记出席。",
-            429,
-        )
-    live = None
-    if _CODE.fullmatch(code):
-        live = (
-            await ClassSession.select(*SESSION_COLUMNS)
-            .where(ClassSession.checkin_code == code, ClassSession.code_expires_at > now)
-            .first()
-        )
-    if live is None:
-        if _CODE.fullmatch(code) and await ClassSession.exists().where(
-            ClassSession.checkin_code == code
-        ):
-            return _checkin_form(code, "签到码已过期，请向培训老师索取新的签到码。", 400)
-        async with write_transaction():
-            await audit.record(request, "checkin.failed", None, f"输入的签到码“{code[:20]}”不正确")
-        left = CHECKIN_FAILURE_LIMIT - failures - 1
-        hint = f"（再错 {left} 次将暂停签到 10 分钟）" if left <= 3 else ""
-        return _checkin_form(
-            code, f"签到码不正确，请核对老师公布的 6 位数字后重新输入。{hint}", 400
-        )
-    enrolled = await Enrollment.exists().where(
-        Enrollment.account == user.id,
-        Enrollment.batch == live["batch"],
-        Enrollment.active.eq(True),
-    )
-    if not enrolled:
-        return _checkin_form(
-            code,
-            f"您没有报名这一期培训，不能签到。（{live['training_title']} {live['batch_name']}）"
-            "如有疑问，请联系培训老师。",
-            400,
-        )
-    async with write_transaction():
-        row = (
-            await Attendance.select(Attendance.id, Attendance.present)
-            .where(Attendance.session == live["id"], Attendance.account == user.id)
-            .first()
-        )
-        if row is None:
-            inserted = (
-                await Attendance.insert(
-                    Attendance(session=live["id"], account=user.id, present=True, method="code")
-                )
-                .on_conflict(action="DO NOTHING")
-                .returning(Attendance.id)
-            )
-            already = not inserted
-        elif row["present"]:
-            already = True
-        else:  # the trainer had taken the attendance back; a valid code in the room counts
-            await Attendance.update(
-                {Attendance.present: True, Attendance.method: "code", Attendance.marked_by: None}
-            ).where(Attendance.id == row["id"])
-            already = False
-    if not already:
-        await recompute(live["training_id"], [user.id])
-    enrollment = (
-        await Enrollment.select(Enrollment.sessions_attended, Enrollment.sessions_total)
-        .where(Enrollment.account == user.id, Enrollment.batch == live["batch"])
-        .first()
-    )
+    result = await check_in(request, user.id, code, datetime.now(UTC))
+    if result.session is None:
+        return _checkin_form(code, result.refusal, 429 if result.throttled else 400)
     return Template(
         "trainings/checkin_done.html",
         context={
-            "session": live,
-            "already": already,
-            "enrollment": enrollment,
-            "when": _when(live),
+            "session": result.session,
+            "already": result.already,
+            "enrollment": result.enrollment,
+            "when": session_when(result.session),
         },
     )
 
@@ -530,8 +382,8 @@ async def _attendance_rows(session: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @get("/sessions/{session_id:int}/attendance", name="attendance")
-async def attendance_page(session_id: FromPath[int]) -> Template:
-    session = await _load_session(session_id)
+async def attendance_page(request: Request, session_id: FromPath[int]) -> Template:
+    session = await _load_session(request.user, session_id)
     rows = await _attendance_rows(session)
     return Template(
         "trainings/attendance.html",
@@ -539,21 +391,9 @@ async def attendance_page(session_id: FromPath[int]) -> Template:
             "session": session,
             "rows": rows,
             "present": sum(1 for row in rows if row["present"]),
-            "when": _when(session),
+            "when": session_when(session),
         },
     )
-
-
-def attendance_changes(
-    checked: set[int], shown: Mapping[int, bool], enrolled: set[int]
-) -> dict[int, bool]:
-    """account -> present, for the cadres whose box the trainer changed from what the page
-    showed (pure). Cadres who checked in while the page was open are left as they are."""
-    return {
-        account: account in checked
-        for account, was in shown.items()
-        if account in enrolled and (account in checked) != was
-    }
 
 
 def _shown(values: list[str]) -> dict[int, bool]:
@@ -568,68 +408,14 @@ def _shown(values: list[str]) -> dict[int, bool]:
 @post("/sessions/{session_id:int}/attendance", name="attendance_save")
 async def attendance_save(request: Request, session_id: FromPath[int]) -> Redirect:
     actor: User = request.user
-    session = await _load_session(session_id)
+    session = await _load_session(request.user, session_id)
     form = await request.form()
     checked = {int(v) for v in form.getall("present", []) if str(v).isdigit() and len(v) <= 10}
-    changes = attendance_changes(
-        checked, _shown(form.getall("shown", [])), set(await _batch_accounts(session["batch"]))
+    saved = await save_attendance(
+        request, actor.id, session, checked, _shown(form.getall("shown", []))
     )
-    changed: list[int] = []
-    marked = unmarked = 0
-    context = (
-        f"{session['training_title']} {session['batch_name']} {_when(session)} {session['topic']}"
-    )
-    if changes:
-        people = {p.id: p for p in await User.objects().where(User.id.is_in(sorted(changes)))}
-        async with write_transaction():
-            current = {
-                row["account"]: row
-                for row in await Attendance.select(
-                    Attendance.id, Attendance.account, Attendance.present
-                ).where(
-                    Attendance.session == session["id"],
-                    Attendance.account.is_in(sorted(changes)),
-                )
-            }
-            for account, present in sorted(changes.items()):
-                row = current.get(account)
-                person = people[account]
-                if present and row is None:
-                    await Attendance.insert(
-                        Attendance(
-                            session=session["id"],
-                            account=account,
-                            present=True,
-                            method="trainer",
-                            marked_by=actor.id,
-                        )
-                    )
-                elif present and not row["present"]:
-                    await Attendance.update(
-                        {
-                            Attendance.present: True,
-                            Attendance.method: "trainer",
-                            Attendance.marked_by: actor.id,
-                        }
-                    ).where(Attendance.id == row["id"])
-                elif not present and row is not None and row["present"]:
-                    await Attendance.update(
-                        {Attendance.present: False, Attendance.marked_by: actor.id}
-                    ).where(Attendance.id == row["id"])
-                else:
-                    continue  # already so, by a check-in or another trainer meanwhile
-                if present:
-                    marked += 1
-                    summary = f"标记 {person.name} 出席：{context}"
-                else:
-                    unmarked += 1
-                    summary = f"取消 {person.name} 的出席：{context}"
-                await audit.record(
-                    request, "attendance.mark" if present else "attendance.unmark", person, summary
-                )
-                changed.append(account)
-    if changed:
-        await recompute(session["training_id"], changed)
+    marked, unmarked = saved.marked, saved.unmarked
+    if marked or unmarked:
         parts = [
             f"标记 {marked} 人出席" if marked else "",
             f"取消 {unmarked} 人出席" if unmarked else "",

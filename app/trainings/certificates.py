@@ -18,6 +18,7 @@ from piccolo.query.functions.aggregate import Count
 from app.accounts.guards import requires_role
 from app.accounts.units import tree_order
 from app.tables import TRAINING_KINDS, Completion, Training, Unit, User
+from app.trainings.access import person_scope, training_row
 
 _MAX_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -39,6 +40,8 @@ CERTIFICATE_COLUMNS = (
     Completion.training.kind.as_alias("training_kind"),
     Completion.training.unit.name.as_alias("organiser"),
 )
+# What the staff pages show of the training (who may see it: app/trainings/access.py).
+TRAINING_COLUMNS = (Training.id, Training.title, Training.kind)
 
 
 def mask_name(name: str) -> str:
@@ -63,11 +66,6 @@ def qr_svg(text: str, title: str) -> str:
     return segno.make(text, error="m").svg_inline(
         scale=4, omitsize=True, svgclass="qr", lineclass="qr-line", title=title
     )
-
-
-def certificate_scope(user: User) -> str:
-    """Trainers and federation staff see every certificate; unit admins their subtree's."""
-    return "/" if user.role in ("trainer", "federation_admin") else user.unit.path
 
 
 def _absolute(request: Request, path: str) -> str:
@@ -110,29 +108,6 @@ async def my_certificate(request: Request, completion_id: FromPath[int]) -> Temp
     return _one_page(request, row, back=request.app.route_reverse("home"))
 
 
-async def _training(user: User, training_id: int) -> dict[str, Any]:
-    """The training, if this person may see its certificates: unit admins those of trainings
-    run within their subtree or above it (which take in their cadres); others any."""
-    training = None
-    if 0 < training_id <= _MAX_ID:
-        training = (
-            await Training.select(
-                Training.id,
-                Training.title,
-                Training.kind,
-                Training.unit.path.as_alias("unit_path"),
-            )
-            .where(Training.id == training_id)
-            .first()
-        )
-    if training is None:
-        raise NotFoundException("没有找到这项培训。")
-    scope = certificate_scope(user)
-    if not (training["unit_path"].startswith(scope) or scope.startswith(training["unit_path"])):
-        raise NotFoundException("没有找到这项培训。")
-    return training
-
-
 staff_only = requires_role("trainer", "unit_admin")
 
 
@@ -145,13 +120,13 @@ async def training_certificate(
     request: Request, training_id: FromPath[int], completion_id: FromPath[int]
 ) -> Template:
     user: User = request.user
-    await _training(user, training_id)
+    await training_row(user, training_id, Training.id)
     row = None
     if 0 < completion_id <= _MAX_ID:
         row = await _certificate(id=completion_id, training=training_id)
     if row is None:
         raise NotFoundException("没有找到这张证书。")
-    if not row["unit_path"].startswith(certificate_scope(user)):
+    if not row["unit_path"].startswith(person_scope(user)):
         raise PermissionDeniedException("这张证书不在您的管理范围内。")
     back = request.app.route_reverse("training_certificates", training_id=training_id)
     return _one_page(request, row, back=back)
@@ -170,8 +145,8 @@ async def training_certificates(
     """Every certificate of a unit's subtree, one per printed page; without `unit`, the units
     to choose from, with how many certificates each subtree has."""
     user: User = request.user
-    training = await _training(user, training_id)
-    scope = certificate_scope(user)
+    training = await training_row(user, training_id, *TRAINING_COLUMNS)
+    scope = person_scope(user)
     if not _DIGITS.fullmatch(unit_id):
         return await _unit_choice(training, scope)
     unit = await Unit.objects().where(Unit.id == int(unit_id)).first()

@@ -7,10 +7,7 @@ Also the enrollment list of a training, withdrawing, and the cadres' own 我的�
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Collection, Iterable, Sequence
-from contextlib import closing
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,265 +23,33 @@ from app.accounts import audit
 from app.accounts.auth import normalize_username
 from app.accounts.cadre_import import Problem, normalize_phone
 from app.accounts.guards import requires_role, scope_path
-from app.accounts.people import _matches as person_matches
-from app.accounts.people_import import MAX_UPLOAD_BYTES, UPLOAD_KEPT_FOR, stored_filename
-from app.accounts.roster_files import (
-    _SPACE_RE,
-    MAX_DATA_ROWS,
-    ImportFileError,
-    SourceRow,
-    _cell_text,
-    _csv_rows,
-    _header_key,
-    _not_excel,
-    _show,
-    _xlsx_rows,
-)
+from app.accounts.people import person_matches
 from app.accounts.units import units_in_scope
 from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
 from app.lib.pagination import Page
-from app.settings import get_settings
+from app.lib.sheets import ImportFileError
+from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload, stored_filename
 from app.tables import (
-    TRAINING_KINDS,
     Batch,
-    Completion,
     Enrollment,
-    Quiz,
     Training,
-    TrainingModule,
     Unit,
     Upload,
     User,
 )
-from app.trainings.completion import lacks_text
-from app.trainings.pages import batch_counts, enroll_scope, load_batch, load_training, lock_training
-from app.trainings.progress import recompute
+from app.trainings.access import enroll_scope, load_training
+from app.trainings.enrollment_check import (
+    Account,
+    EnrollPlan,
+    check_enrollment_rows,
+    read_enrollment_table,
+)
+from app.trainings.pages import batch_counts, load_batch, lock_training
+from app.trainings.progress import enrollment_lacks, progress_columns, recompute
 
 CHUNK = 500
 ENROLLING = requires_role("trainer", "unit_admin")
-
-# ---------------------------------------------------------------- reading an uploaded list
-
-COLUMNS = ("姓名", "手机号", "工号", "用户名", "单位")
-IDENTIFYING = ("手机号", "用户名", "工号")
-_ALIASES = {
-    "姓名": ("姓名",),
-    "手机号": ("手机号", "手机号码", "手机", "联系电话", "电话"),
-    "工号": ("工号", "职工号", "员工号"),
-    "用户名": ("用户名", "账号", "登录账号", "登录名"),
-    "单位": ("单位", "所在单位", "单位名称", "工会名称"),
-}
-_LOOKUP = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
-_HEADER_SEARCH_ROWS = 10
-
-
-def read_enrollment_table(filename: str, content: bytes) -> list[SourceRow]:
-    """The data rows of an enrollment list (.xlsx or .csv), with the columns of `COLUMNS`.
-
-    Read with the cadre import's readers; the header is the first of the first 10 non-empty
-    rows that names 姓名. Raises ImportFileError with a Chinese message."""
-    basename = re.split(r"[\\/]", filename or "")[-1] or "未命名文件"
-    ext = basename.rsplit(".", 1)[-1].lower() if "." in basename else ""
-    shown = _show(basename)
-    if ext not in ("xlsx", "csv"):
-        raise ImportFileError(
-            f"无法读取文件“{shown}”：只支持 Excel（.xlsx）或 CSV（.csv）文件"
-            f"{'；旧版 .xls 请用 Excel 另存为 .xlsx' if ext == 'xls' else ''}。"
-        )
-    if not content:
-        raise ImportFileError(f"文件“{shown}”是空的，请检查后重新上传。")
-    if ext == "csv" and not content.startswith(b"PK\x03\x04"):
-        cells = _csv_rows(shown, content)
-    else:
-        cells = _xlsx_rows(shown, content)
-    with closing(cells):
-        try:
-            return _rows(shown, cells)
-        except ImportFileError:
-            raise
-        except Exception as exc:  # a broken sheet may only fail while its rows are read
-            raise _not_excel(shown) from exc
-
-
-def _rows(shown: str, cells: Iterable[tuple[int, Sequence[object]]]) -> list[SourceRow]:
-    columns: dict[str, int] | None = None
-    seen = 0
-    out: list[SourceRow] = []
-    for number, raw in cells:
-        texts = [_cell_text(value) for value in raw]
-        if columns is None:
-            if not any(texts):
-                continue
-            seen += 1
-            found: dict[str, int] = {}
-            for index, text in enumerate(texts):
-                column = _LOOKUP.get(_header_key(text))
-                if column and column not in found:
-                    found[column] = index
-            if "姓名" in found:
-                if not any(column in found for column in IDENTIFYING):
-                    raise ImportFileError(
-                        f"第 {number} 行的列名中缺少手机号（或工号、用户名）列，无法找到报名人员。"
-                    )
-                columns = found
-            elif seen >= _HEADER_SEARCH_ROWS:
-                break
-            continue
-        values = {
-            c: texts[i] if (i := columns.get(c)) is not None and i < len(texts) else ""
-            for c in COLUMNS
-        }
-        if not any(values.values()):
-            continue
-        if len(out) >= MAX_DATA_ROWS:
-            raise ImportFileError(f"文件“{shown}”的数据超过 {MAX_DATA_ROWS} 行，请分成几个文件。")
-        out.append(SourceRow(row=number, values=values))
-    if columns is None:
-        raise ImportFileError(
-            f"文件“{shown}”中没有找到列名行：请在第一行填写“姓名”“手机号”（或“工号”“用户名”），"
-            "可选“单位”。"
-        )
-    return out
-
-
-# ---------------------------------------------------------------- checking its rows (pure)
-
-
-@dataclass(frozen=True)
-class Account:
-    """An account a row of the list may name."""
-
-    id: int
-    name: str
-    username: str
-    phone: str
-    staff_no: str
-    role: str
-    active: bool
-    unit_name: str
-    unit_path: str
-
-
-@dataclass(frozen=True)
-class EnrollDraft:
-    row: int
-    account_id: int
-    name: str
-    unit_name: str
-
-
-@dataclass(frozen=True)
-class EnrollPlan:
-    drafts: list[EnrollDraft]
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.drafts)
-
-
-def _key(text: str) -> str:
-    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", text))
-
-
-def _index(accounts: Iterable[Account], attribute: str) -> dict[str, list[Account]]:
-    index: dict[str, list[Account]] = {}
-    for account in accounts:
-        value = getattr(account, attribute)
-        if value:
-            index.setdefault(value, []).append(account)
-    return index
-
-
-def check_enrollment_rows(
-    rows: Sequence[SourceRow],
-    accounts: Sequence[Account],
-    *,
-    scope: str,
-    enrolled: Collection[int],
-    batch_name: str,
-    capacity: int,
-    batch_enrolled: int,
-) -> EnrollPlan:
-    """Every problem of every row of an enrollment list, each naming its row; drafts for the
-    good rows. `scope`: the unit path the cadres must be under; `enrolled`: accounts already
-    enrolled in the training; `capacity` (0: no limit) and `batch_enrolled`: the batch's."""
-    if not rows:
-        return EnrollPlan([], [Problem(None, None, "文件中没有数据行。")])
-    by_phone = _index(accounts, "phone")
-    by_username = _index(accounts, "username")
-    by_staff_no = _index(accounts, "staff_no")
-    first: dict[int, int] = {}
-    drafts: list[EnrollDraft] = []
-    problems: list[Problem] = []
-
-    def problem(row: int, text: str) -> None:
-        problems.append(Problem(row, None, f"第 {row} 行：{text}"))
-
-    for source in rows:
-        n, raw = source.row, source.values
-        name = _key(raw["姓名"])
-        if not name:
-            problem(n, "姓名为空。")
-            continue
-        shown = _show(name)
-        if raw["手机号"]:
-            phone = normalize_phone(raw["手机号"])
-            if phone is None:
-                problem(n, f"手机号“{_show(raw['手机号'])}”不是有效的 11 位手机号码。")
-                continue
-            found = by_phone.get(phone, []) + by_username.get(phone, [])
-            what = f"手机号 {phone}"
-        elif raw["用户名"]:
-            username = normalize_username(raw["用户名"])
-            found, what = by_username.get(username, []), f"用户名“{_show(username)}”"
-        elif raw["工号"]:
-            found, what = by_staff_no.get(raw["工号"], []), f"工号“{_show(raw['工号'])}”"
-        else:
-            problem(n, "手机号、工号、用户名都为空，无法确定是哪一位。")
-            continue
-        found = list({a.id: a for a in found}.values())
-        if len(found) > 1 and raw["单位"]:
-            found = [a for a in found if _key(a.unit_name) == _key(raw["单位"])] or found
-        if len(found) > 1:
-            found = [a for a in found if _key(a.name) == name] or found
-        if not found:
-            problem(n, f"没有找到{what}的人员“{shown}”。")
-            continue
-        if len(found) > 1:
-            problem(n, f"{what}对应多个账号，请改填手机号。")
-            continue
-        account = found[0]
-        if not account.unit_path.startswith(scope):
-            problem(n, f"“{shown}”（{what}）不在您可以报名的范围内。")
-            continue
-        if _key(account.name) != name:
-            problem(n, f"姓名“{shown}”与{what}的账号“{account.name}”不符。")
-            continue
-        if raw["单位"] and _key(raw["单位"]) != _key(account.unit_name):
-            text = f"单位“{_show(raw['单位'])}”与“{account.name}”所在的“{account.unit_name}”不符。"
-            problem(n, text)
-            continue
-        if account.role != "cadre":
-            problem(n, f"“{account.name}”不是学员账号，不能报名培训。")
-        elif not account.active:
-            problem(n, f"“{account.name}”的账号已停用，不能报名。")
-        elif account.id in enrolled:
-            problem(n, f"“{account.name}”已经报名了这个培训。")
-        elif first.setdefault(account.id, n) != n:
-            problem(n, f"“{account.name}”与第 {first[account.id]} 行是同一人（重复行）。")
-        else:
-            drafts.append(EnrollDraft(n, account.id, account.name, account.unit_name))
-    if capacity and drafts and batch_enrolled + len(drafts) > capacity:
-        room = max(0, capacity - batch_enrolled)
-        problem(
-            drafts[room].row,
-            f"从这一行起超出名额：期次“{batch_name}”名额 {capacity} 人，"
-            f"已报名 {batch_enrolled} 人，还可报名 {room} 人，本表有 {len(drafts)} 人。",
-        )
-    problems.sort(key=lambda p: p.row or 0)
-    return EnrollPlan(drafts, problems)
 
 
 async def plan_upload(
@@ -673,16 +438,7 @@ async def enroll_upload(request: Request, training_id: FromPath[int]) -> Templat
     filename = stored_filename(upload.filename)
     plan = await plan_upload(filename, content, training_id=training.id, batch=batch, scope=scope)
     if plan.ok:
-        async with write_transaction():
-            await Upload.delete().where(
-                Upload.kind == "enrollment",
-                Upload.created_at < datetime.now(UTC) - UPLOAD_KEPT_FOR,
-            )
-            draft = Upload(
-                kind="enrollment", filename=filename, content=content, uploaded_by=user.id
-            )
-            await draft.save()
-        context["upload_id"] = draft.id
+        context["upload_id"] = await keep_upload("enrollment", filename, content, user.id)
     context.update(plan=plan, filename=filename)
     return Template(
         "trainings/enroll_upload.html", context=context, status_code=200 if plan.ok else 400
@@ -738,35 +494,6 @@ async def enroll_upload_confirm(
 # ---------------------------------------------------------------- pages: the enrollments
 
 
-def enrollment_lacks(row: dict[str, Any]) -> tuple[str, ...]:
-    """What an enrollment row (with the training's kind, quiz and share) still lacks."""
-    return lacks_text(
-        kind=row["kind"],
-        lessons_required=row["lessons_required"],
-        lessons_read=row["lessons_read"],
-        has_quiz=bool(row["final_quiz"]),
-        quiz_passed=row["quiz_passed"],
-        quiz_score=row["quiz_score"],
-        sessions_total=row["sessions_total"],
-        sessions_attended=row["sessions_attended"],
-        attendance_share=row["attendance_share"],
-    )
-
-
-def _progress_columns() -> tuple:
-    return (
-        Enrollment.all_columns(),
-        Enrollment.training.title.as_alias("title"),
-        Enrollment.training.kind.as_alias("kind"),
-        Enrollment.training.final_quiz.as_alias("final_quiz"),
-        Enrollment.training.attendance_share.as_alias("attendance_share"),
-        Enrollment.batch.name.as_alias("batch_name"),
-        Enrollment.batch.starts_on.as_alias("starts_on"),
-        Enrollment.batch.ends_on.as_alias("ends_on"),
-        Enrollment.batch.place.as_alias("place"),
-    )
-
-
 @get("/trainings/{training_id:int}/enrollments", name="enrollments", guards=[ENROLLING])
 async def enrollment_list(
     request: Request,
@@ -796,7 +523,7 @@ async def enrollment_list(
     pager = Page(number=page, total=await Enrollment.count().where(*conditions))
     rows = await (
         Enrollment.select(
-            *_progress_columns(),
+            *progress_columns(),
             Enrollment.account.name.as_alias("name"),
             Enrollment.account.phone.as_alias("phone"),
             Enrollment.unit.name.as_alias("unit_name"),
@@ -858,81 +585,6 @@ async def enrollment_withdraw(
     return Redirect(request.app.route_reverse("enrollments", training_id=training.id))
 
 
-# ---------------------------------------------------------------- the cadre's own trainings
-
-
-async def cadre_trainings(user: User) -> list[dict[str, Any]]:
-    """The person's active enrollments with their stored progress, what each still lacks,
-    the required modules, the final quiz, the next step and the completion (certificate)."""
-    rows = await (
-        Enrollment.select(*_progress_columns())
-        .where(Enrollment.account == user.id, Enrollment.active.eq(True))
-        .order_by(Enrollment.enrolled_at, ascending=False)
-    )
-    if not rows:
-        return []
-    trainings = sorted({r["training"] for r in rows})
-    modules: dict[int, list[dict]] = {}
-    for m in (
-        await TrainingModule.select(
-            TrainingModule.training,
-            TrainingModule.module.slug.as_alias("slug"),
-            TrainingModule.module.title.as_alias("title"),
-        )
-        .where(TrainingModule.training.is_in(trainings))
-        .order_by(TrainingModule.module.sort_order)
-    ):
-        modules.setdefault(m["training"], []).append(m)
-    quiz_ids = sorted({r["final_quiz"] for r in rows if r["final_quiz"]})
-    quizzes = {
-        q["id"]: q
-        for q in (
-            await Quiz.select(Quiz.id, Quiz.slug, Quiz.title).where(Quiz.id.is_in(quiz_ids))
-            if quiz_ids
-            else []
-        )
-    }
-    completions = {
-        c["enrollment"]: c["id"]
-        for c in await Completion.select(Completion.id, Completion.enrollment).where(
-            Completion.enrollment.is_in([r["id"] for r in rows])
-        )
-    }
-    today = datetime.now(get_settings().timezone).date()
-    for row in rows:
-        row["kind_name"] = TRAINING_KINDS.get(row["kind"], row["kind"])
-        row["lacks"] = enrollment_lacks(row)
-        row["modules"] = modules.get(row["training"], [])
-        row["quiz"] = quizzes.get(row["final_quiz"])
-        row["completion_id"] = completions.get(row["id"])
-        row["percent"] = (
-            100 * row["lessons_read"] // row["lessons_required"] if row["lessons_required"] else 0
-        )
-        ends = row["ends_on"]
-        row["days_left"] = (ends - today).days if ends and ends >= today else None
-        row["next"] = _next_step(row)
-    return rows
-
-
-def _next_step(row: dict[str, Any]) -> dict[str, str] | None:
-    """The one button a cadre's card offers: certificate, reading, quiz (label, kind, target)."""
-    if row["completed_at"] is not None:
-        if row["completion_id"]:
-            return {"label": "查看证书", "href": f"/my/certificates/{row['completion_id']}"}
-        return None
-    if row["lessons_read"] < row["lessons_required"] and row["modules"]:
-        label = "继续学习" if row["lessons_read"] else "开始学习"
-        return {"label": label, "module": row["modules"][0]["slug"]}
-    if row["quiz"] and not row["quiz_passed"]:
-        return {"label": "开始测验", "quiz": row["quiz"]["slug"]}
-    return None
-
-
-@get("/my/trainings", name="my_trainings")
-async def my_trainings(request: Request) -> Template:
-    return Template("trainings/my.html", context={"trainings": await cadre_trainings(request.user)})
-
-
 route_handlers = [
     enroll_page,
     enroll_unit_confirm,
@@ -943,5 +595,4 @@ route_handlers = [
     enroll_upload_confirm,
     enrollment_list,
     enrollment_withdraw,
-    my_trainings,
 ]

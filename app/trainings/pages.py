@@ -1,5 +1,6 @@
 """Trainings (专题培训、集中轮训) and their batches (期次): the pages trainers and federation
-staff use to set them up, and what unit admins may see of them.
+staff use to set them up, and what unit admins may see of them (who sees which training is
+decided in `app/trainings/access.py`).
 
 Enrolling cadres, the enrollment lists and the cadres' own page are in
 `app/trainings/enrollment.py`.
@@ -7,14 +8,11 @@ Enrolling cadres, the enrollment lists and the cadres' own page are in
 
 from __future__ import annotations
 
-import math
-import unicodedata
 from collections.abc import Collection, Mapping
-from datetime import date
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -25,6 +23,7 @@ from app.accounts.guards import requires_role, scope_path
 from app.accounts.units import units_in_scope
 from app.db import is_sqlite, write_transaction
 from app.lib.pagination import Page
+from app.lib.parsing import form_date, form_number
 from app.tables import (
     TRAINING_KINDS,
     Batch,
@@ -37,71 +36,10 @@ from app.tables import (
     Unit,
     User,
 )
+from app.trainings.access import enroll_scope, load_training, visible_to
 from app.trainings.progress import recompute
 
-STAFF_ROLES = ("trainer", "federation_admin")
 _MAX_ID = 2**31 - 1
-
-
-def is_staff(user: User) -> bool:
-    return user.role in STAFF_ROLES
-
-
-def path_ids(path: str) -> list[int]:
-    """ "/1/4/17/" -> [1, 4, 17]."""
-    return [int(part) for part in path.split("/") if part.isdigit()]
-
-
-def enroll_scope(user: User, open_path: str | None, organiser_path: str) -> str | None:
-    """The unit path under which this person may enroll cadres into a batch open to
-    `open_path` (None: the organiser's subtree), or None when the batch is not open to them.
-
-    Staff enroll anyone in their scope into any batch. A unit admin may use a batch opened to
-    their unit, an ancestor or a descendant of it, and then only for cadres both in their own
-    subtree and in the batch's (the deeper of the two paths)."""
-    if is_staff(user):
-        return scope_path(user)
-    if user.role != "unit_admin":
-        return None
-    own, target = user.unit.path, open_path or organiser_path
-    if own.startswith(target):
-        return own
-    if target.startswith(own):
-        return target
-    return None
-
-
-async def visible_training_ids(user: User) -> list[int] | None:
-    """The trainings a unit admin may see (None: all, for staff): those organised in their
-    subtree and those with a batch open to them."""
-    if is_staff(user):
-        return None
-    if user.role != "unit_admin":
-        return []
-    own = user.unit.path
-    ancestors = path_ids(own)
-    organised = Training.select(Training.id).where(Training.unit.path.like(own + "%"))
-    opened = Batch.select(Batch.training).where(
-        Batch.open_unit.is_in(ancestors)
-        | Batch.open_unit.path.like(own + "%")
-        | (Batch.open_unit.is_null() & Batch.training.unit.is_in(ancestors))
-    )
-    ids = {row["id"] for row in await organised} | {row["training"] for row in await opened}
-    return sorted(ids)
-
-
-async def load_training(user: User, training_id: int) -> Training:
-    """The training with its organiser unit loaded; 404 when unknown, 403 when a unit admin
-    may not see it."""
-    training = None
-    if 0 < training_id <= _MAX_ID:
-        training = await Training.objects(Training.unit).where(Training.id == training_id).first()
-    if training is None:
-        raise NotFoundException("没有找到这个培训。")
-    visible = await visible_training_ids(user)
-    if visible is not None and training.id not in visible:
-        raise PermissionDeniedException("这个培训不在您的管理范围内。")
-    return training
 
 
 async def load_batch(training: Training, batch_id: int) -> Batch:
@@ -123,22 +61,6 @@ async def lock_training(training_id: int) -> None:
 
 
 # ---------------------------------------------------------------- the forms (pure)
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(unicodedata.normalize("NFKC", text))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _date(text: str) -> date | None:
-    """A YYYY-MM-DD date; raises ValueError when it is not one."""
-    value = date.fromisoformat(unicodedata.normalize("NFKC", text).strip())
-    if not 2000 <= value.year <= 2100:
-        raise ValueError(text)
-    return value
 
 
 def training_problems(
@@ -181,11 +103,11 @@ def training_problems(
         values["final_quiz"] = None
     if kind == "special" and not modules and not quiz:
         errors["modules"] = "专题培训请至少选择一个课程模块或一个结业测验，否则无从考核。"
-    hours = _number(form.get("credit_hours", "") or "0")
+    hours = form_number(form.get("credit_hours", "") or "0")
     if hours is None or not 0 <= hours <= 1000:
         errors["credit_hours"] = "学时应为 0 到 1000 之间的数字。"
     values["credit_hours"] = hours
-    share = _number(form.get("attendance_share", "") or "80")
+    share = form_number(form.get("attendance_share", "") or "80")
     if kind == "rotation" and (share is None or not 1 <= share <= 100):
         errors["attendance_share"] = "出勤要求应为 1 到 100 之间的数字（百分比）。"
     values["attendance_share"] = round(share / 100, 4) if share and 1 <= share <= 100 else 0.8
@@ -208,7 +130,7 @@ def batch_problems(
     values["name"] = name
     for key, label in (("starts_on", "开始日期"), ("ends_on", "结束日期")):
         try:
-            values[key] = _date(form[key]) if form.get(key) else None
+            values[key] = form_date(form[key]) if form.get(key) else None
         except ValueError:
             errors[key] = f"{label}应为“2024-03-01”这样的日期。"
             values[key] = None
@@ -218,7 +140,7 @@ def batch_problems(
     if len(place) > 200:
         errors["place"] = "地点不能超过 200 个字。"
     values["place"] = place
-    capacity = _number(form.get("capacity", "") or "0")
+    capacity = form_number(form.get("capacity", "") or "0")
     if capacity is None or not capacity.is_integer() or not 0 <= capacity <= 100_000:
         errors["capacity"] = "名额应为不小于 0 的整数，0 表示不限名额。"
         values["capacity"] = 0
@@ -261,10 +183,7 @@ async def training_list(
     user: User = request.user
     if user.role == "cadre":
         return Redirect(request.app.route_reverse("my_trainings"))
-    conditions = []
-    visible = await visible_training_ids(user)
-    if visible is not None:
-        conditions.append(Training.id.is_in(visible or [0]))
+    conditions = [visible_to(user)]
     if kind in TRAINING_KINDS:
         conditions.append(Training.kind == kind)
     if status in ("active", "inactive"):
@@ -273,7 +192,7 @@ async def training_list(
     trainings = await (
         Training.select(Training.all_columns(), Training.unit.name.as_alias("unit_name"))
         .where(*conditions)
-        .order_by(Training.id, ascending=False)
+        .order_by(Training.active, Training.id, ascending=False)  # inactive ones last
         .offset(pager.offset)
         .limit(pager.size)
     )

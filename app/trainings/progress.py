@@ -28,7 +28,7 @@ from app.tables import (
     Training,
     TrainingModule,
 )
-from app.trainings.completion import Facts, evaluate
+from app.trainings.completion import Facts, evaluate, lacks_text
 
 CHUNK = 500
 _CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -203,3 +203,35 @@ async def refresh_account(account_id: int) -> None:
     )
     for row in rows:
         await recompute(row["training"], [account_id])
+
+
+# ---------------------------------------------------------------- reading stored progress
+
+
+def enrollment_lacks(row: dict[str, Any]) -> tuple[str, ...]:
+    """What an enrollment row (with the training's kind, quiz and share) still lacks."""
+    return lacks_text(
+        kind=row["kind"],
+        lessons_required=row["lessons_required"],
+        lessons_read=row["lessons_read"],
+        has_quiz=bool(row["final_quiz"]),
+        quiz_passed=row["quiz_passed"],
+        quiz_score=row["quiz_score"],
+        sessions_total=row["sessions_total"],
+        sessions_attended=row["sessions_attended"],
+        attendance_share=row["attendance_share"],
+    )
+
+
+def progress_columns() -> tuple:
+    return (
+        Enrollment.all_columns(),
+        Enrollment.training.title.as_alias("title"),
+        Enrollment.training.kind.as_alias("kind"),
+        Enrollment.training.final_quiz.as_alias("final_quiz"),
+        Enrollment.training.attendance_share.as_alias("attendance_share"),
+        Enrollment.batch.name.as_alias("batch_name"),
+        Enrollment.batch.starts_on.as_alias("starts_on"),
+        Enrollment.batch.ends_on.as_alias("ends_on"),
+        Enrollment.batch.place.as_alias("place"),
+    )

@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from app.trainings import attendance, certificates, enrollment, pages
+from app.trainings import attendance, certificates, enrollment, mine, pages
 
 ROUTES: list[Any] = [
     *pages.route_handlers,
     *enrollment.route_handlers,
+    *mine.route_handlers,
     attendance.router,
     attendance.checkin_router,
     certificates.router,
