@@ -19,8 +19,9 @@ from app import errors, home
 from app.accounts.auth import retrieve_user
 from app.accounts.guards import own_password_chosen
 from app.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from app.api.errors import json_under_api
 from app.api.routes import ROUTES as API_ROUTES
-from app.api.v1 import json_under_api, openapi_config
+from app.api.v1 import openapi_config
 from app.banks.model import BLANK, LETTERS, QUESTION_TYPES
 from app.banks.routes import ROUTES as BANK_ROUTES
 from app.course.routes import ROUTES as COURSE_ROUTES

@@ -5,7 +5,7 @@
 Uses a new temporary SQLite file, or, when DATABASE_URL is `postgresql://…`, a new database
 on that server (created here and dropped at the end; the user needs CREATEDB). The database
 is migrated; units, cadres and enrollments (with stored progress) are written with bulk
-inserts. Then, as a federation admin would ask for them through app/reports/pages.py:
+inserts. Then, as a federation admin would ask for them through app/reports/files.py:
 
 - the 汇总表 of the whole city (GROUP BY unit + the tree), target under 0.2 s;
 - the 花名册 .xlsx (sheets 汇总 and 明细, written page by page), target under 5 s;
@@ -164,7 +164,8 @@ async def _timed(work, repeat: int) -> tuple[float, object]:
 async def _downloads(training_id: int):
     """The report as the federation admin asks for it, and the three things measured."""
     from app.reports import queries
-    from app.reports.pages import prepare, roster_book, roster_csv_chunks
+    from app.reports.files import roster_book, roster_csv_chunks
+    from app.reports.report import prepare
     from app.tables import User
 
     admin = await User.objects(User.unit).where(User.username == "bench-admin").first()

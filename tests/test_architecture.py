@@ -178,3 +178,27 @@ def test_each_package_with_pages_lists_its_routes_in_one_place_that_asgi_include
         parts = module.split(".")
         if len(parts) > 2 and parts[1] in WITH_ROUTES:
             assert parts[2] != "pages", module
+
+
+def test_no_module_passes_on_names_it_imports():
+    """A moved name is imported from its new home, not re-exported by an old one: no
+    `import x as x`, and no `__all__` that lists a name imported from another app module."""
+    passed_on = []
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app"):
+                for alias in node.names:
+                    imported.add(alias.asname or alias.name)
+                    if alias.asname == alias.name:
+                        passed_on.append(f"{name}:{node.lineno} re-exports {alias.name}")
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+            ):
+                listed = {
+                    e.value for e in getattr(node.value, "elts", []) if isinstance(e, ast.Constant)
+                }
+                passed_on += [f"{name} lists {n} in __all__" for n in sorted(listed & imported)]
+    assert passed_on == []

@@ -17,14 +17,14 @@ from app.tables import (
     Training,
     User,
 )
-from app.trainings.attendance import (
+from app.trainings.attendance import parse_session_form
+from app.trainings.certificates import qr_svg
+from app.trainings.checkin import (
     CHECKIN_FAILURE_LIMIT,
     attendance_changes,
     new_code,
     normalize_code,
-    parse_session_form,
 )
-from app.trainings.certificates import qr_svg
 from tests.conftest import login, post_form
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -366,12 +366,12 @@ async def test_trainer_makes_a_code_and_shows_it_with_a_qr_code(client, tree, pe
 
 
 async def test_a_new_code_is_not_one_still_valid(client, tree, people, monkeypatch):
-    from app.trainings import attendance
+    from app.trainings import checkin
 
     rotation = await make_rotation(tree, [people["cadre"]], code="", minutes=-60)
     await make_rotation(tree, [people["other_cadre"]], code="222222")
     codes = iter(["222222", "222222", "333333"])
-    monkeypatch.setattr(attendance, "new_code", lambda: next(codes))
+    monkeypatch.setattr(checkin, "new_code", lambda: next(codes))
     await login(client, "trainer")
     await post_form(client, f"/sessions/{rotation.session.id}/code", {"minutes": "15"})
     session = await ClassSession.select().where(ClassSession.id == rotation.session.id).first()

@@ -12,20 +12,15 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from app.accounts.cadre_import import (
-    COLUMNS_OPTIONAL,
-    COLUMNS_REQUIRED,
     CadreDraft,
-    ImportFileError,
     ImportPlan,
     Problem,
-    SourceRow,
     UnitChoice,
     check_rows,
     match_unit,
-    read_table,
-    template_xlsx,
 )
-from app.lib.sheets import MAX_UNZIPPED
+from app.accounts.roster_files import COLUMNS_OPTIONAL, COLUMNS_REQUIRED, read_table, template_xlsx
+from app.lib.sheets import MAX_UNZIPPED, ImportFileError, SourceRow
 
 HEADER = ["姓名", "单位", "职务", "手机号", "性别", "工号"]
 

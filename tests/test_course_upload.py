@@ -13,7 +13,7 @@ import pytest
 from docx import Document as WordDocument
 
 import app.course.upload
-from app.course.documents import parse_document, read_text, source_for
+from app.course.documents import parse_document
 from app.course.files import LessonText, ModuleText, SourceInfo, render_module
 from app.course.importing import (
     build_lessons,
@@ -24,6 +24,7 @@ from app.course.importing import (
 )
 from app.course.lessons import read_course_dir
 from app.course.plan import build_modules, default_plan, parts_of
+from app.course.text import read_text, source_for
 from app.course.upload import initial_draft, read_form
 from app.settings import get_settings
 from app.tables import AuditEvent, Lesson, Module, Upload

@@ -12,16 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.course.documents import (
-    Document,
-    DocumentError,
-    Section,
-    outline_json,
-    parse_document,
-    read_text,
-    rejoin_lines,
-    source_for,
-)
+from app.course.documents import Document, Section, outline_json, parse_document, rejoin_lines
+from app.course.text import DocumentError, read_text, source_for
 
 NOTICE_PATH = Path(__file__).resolve().parent.parent / "course/sources/notice-jiaozuo-2023-93.txt"
 NOTICE = NOTICE_PATH.read_text(encoding="utf-8")

@@ -24,26 +24,21 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from app.accounts.cadre_import import ImportFileError, UnitChoice, check_rows, read_table
-from app.accounts.cadre_import import template_xlsx as cadre_template_xlsx
+from app.accounts.cadre_import import UnitChoice, check_rows
 from app.accounts.people_import import stored_filename
+from app.accounts.roster_files import read_table
+from app.accounts.roster_files import template_xlsx as cadre_template_xlsx
 from app.banks.formats import FORMATS, SUFFIXES, detect_format, read_bank_file
 from app.banks.gift import parse_gift
 from app.banks.model import BankFormatError, ParseResult
 from app.banks.own_format import parse_bank
 from app.banks.xlsx import COLUMNS, parse_xlsx, render_xlsx, template_xlsx
-from app.course.documents import (
-    Document,
-    DocumentError,
-    outline_json,
-    parse_document,
-    read_text,
-    rejoin_lines,
-    source_for,
-)
+from app.course.documents import Document, outline_json, parse_document, rejoin_lines
 from app.course.files import CourseFileError, SourceInfo, parse_module
 from app.course.plan import PlanError, build_modules, read_plan
+from app.course.text import DocumentError, read_text, source_for
 from app.lib import yaml_text
+from app.lib.sheets import ImportFileError
 from app.quizzes.files import QuizFileError, parse_quiz_file
 from app.trainings.enrollment_check import Account, check_enrollment_rows, read_enrollment_table
 from tests.test_quiz_files import EXAMPLE as QUIZ_EXAMPLE

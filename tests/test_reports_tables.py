@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.reports.queries import ByUnit, nested, parse_id
+from app.lib.parsing import parse_id
+from app.reports.queries import ByUnit, nested
 from app.reports.rows import (
     ALL_MET,
     RosterRow,

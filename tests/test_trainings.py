@@ -29,7 +29,7 @@ from app.trainings.enrollment_check import (
     check_enrollment_rows,
     read_enrollment_table,
 )
-from app.trainings.pages import batch_problems, training_problems
+from app.trainings.forms import batch_problems, training_problems
 from app.trainings.progress import recompute
 from tests.conftest import login, make_user, post_form
 from tests.test_quizzes import answer_all, start

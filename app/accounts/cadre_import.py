@@ -5,10 +5,9 @@ The flow is: `read_table` turns the uploaded .xlsx/.csv bytes into `SourceRow`s 
 against the units the importing person may use and the phone numbers already taken, and returns
 an `ImportPlan`: drafts for the good rows and a Chinese message for every problem of every row.
 
-Reading the files and building the template live in `app.accounts.roster_files`; `read_table`,
-`template_xlsx` and the shared columns, limits and types are re-exported here (the reader
-itself is `app.lib.sheets`). This module
-checks the rows: names, units (`match_unit`), phones (`normalize_phone`), repeats.
+Reading the files and building the template live in `app.accounts.roster_files` (with the
+shared reader `app.lib.sheets`). This module checks the rows: names, units (`match_unit`),
+phones (`normalize_phone`), repeats.
 
 Nothing here touches the database, the network or the web framework.
 """
@@ -23,35 +22,13 @@ from dataclasses import dataclass
 
 from app.accounts.roster_files import (
     COLUMNS_ALL,
-    COLUMNS_OPTIONAL,
     COLUMNS_REQUIRED,
     EXAMPLE_ROW,
-    MAX_DATA_ROWS,
     NAME_MAX,
     POSITION_MAX,
     STAFF_NO_MAX,
-    read_table,
-    template_xlsx,
 )
-from app.lib.sheets import INVISIBLE, SPACES, ImportFileError, SourceRow, clean_text, shown
-
-__all__ = [
-    "COLUMNS_OPTIONAL",
-    "COLUMNS_REQUIRED",
-    "EXAMPLE_ROW",
-    "MAX_DATA_ROWS",
-    "CadreDraft",
-    "ImportFileError",
-    "ImportPlan",
-    "Problem",
-    "SourceRow",
-    "UnitChoice",
-    "check_rows",
-    "match_unit",
-    "normalize_phone",
-    "read_table",
-    "template_xlsx",
-]
+from app.lib.sheets import INVISIBLE, SPACES, SourceRow, clean_text, shown
 
 _PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_JUNK_RE = re.compile(r"[\s\-‐‑‒–—―()]")

@@ -13,7 +13,7 @@ from litestar.exceptions import (
 from litestar.handlers.base import BaseRouteHandler
 
 from app.lib.parsing import valid_id
-from app.tables import Unit, Upload, User
+from app.tables import Unit, User
 
 # Pages a person who must still choose a password may open.
 _OPEN_BEFORE_PASSWORD_CHANGE = ("/password", "/logout", "/login", "/static/")
@@ -95,17 +95,3 @@ async def load_person(user: User, person_id: int) -> User:
         # Admins of the same unit are peers: only the level above manages them.
         raise PermissionDeniedException("同一单位的管理员账号由上级工会管理。")
     return person
-
-
-async def load_upload(user: User, upload_id: int, kind: str, gone: str) -> Upload:
-    """An upload waiting for its confirmation, if this person made it; 404 (`gone`) otherwise."""
-    found = None
-    if valid_id(upload_id):
-        found = (
-            await Upload.objects()
-            .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == kind)
-            .first()
-        )
-    if found is None:
-        raise NotFoundException(gone)
-    return found

@@ -19,22 +19,21 @@ from openpyxl import Workbook
 from app.accounts import audit
 from app.accounts.cadre_import import (
     CadreDraft,
-    ImportFileError,
     ImportPlan,
     Problem,
     UnitChoice,
     check_rows,
     normalize_phone,
-    read_table,
-    template_xlsx,
 )
 from app.accounts.guards import ADMIN_ROLES, requires_role
 from app.accounts.passwords import generate_initial_password, hash_initial_password
+from app.accounts.roster_files import read_table, template_xlsx
 from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
 from app.lib.downloads import XLSX, download
-from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload, stored_filename
-from app.tables import Unit, Upload, User
+from app.lib.sheets import ImportFileError
+from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload, stored_filename, take_upload
+from app.tables import Unit, User
 
 _INSERT_CHUNK = 500
 
@@ -162,14 +161,10 @@ async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template
     async with write_transaction():
         # Taking the upload out first makes a second confirmation of the same upload, even a
         # concurrent one, find nothing: on PostgreSQL it waits for this transaction's row lock.
-        taken = (
-            await Upload.delete()
-            .where(Upload.id == upload_id, Upload.uploaded_by == user.id, Upload.kind == "cadres")
-            .returning(Upload.filename, Upload.content)
-        )
-        if not taken:
+        taken = await take_upload(upload_id, user.id, "cadres")
+        if taken is None:
             raise NotFoundException("没有找到这次上传，它可能已经导入过了。请重新上传文件。")
-        filename, content = taken[0]["filename"], bytes(taken[0]["content"])
+        filename, content = taken
         plan = await plan_import(filename, content, scope)
         if plan.ok:
             created = await write_import(plan.drafts)

@@ -14,12 +14,12 @@ from litestar.response import Redirect, Template
 from app.accounts import audit
 from app.accounts.guards import requires_role
 from app.accounts.units import chosen_unit, units_in_scope
-from app.api.v1 import API_PATH, SCHEMA_PATH, hash_token
+from app.api.auth import hash_token
+from app.api.v1 import API_PATH, SCHEMA_PATH
 from app.db import write_transaction
 from app.lib.forms import FormBody
+from app.lib.parsing import valid_id
 from app.tables import ApiToken, User
-
-_MAX_ID = 2**31 - 1
 
 
 async def _list_page(
@@ -92,7 +92,7 @@ async def token_create(request: Request, data: FormBody) -> Template:
 @post("/{token_id:int}/revoke", name="api_token_revoke")
 async def token_revoke(request: Request, token_id: FromPath[int]) -> Redirect:
     row = None
-    if 0 < token_id <= _MAX_ID:
+    if valid_id(token_id):
         row = await ApiToken.objects().where(ApiToken.id == token_id).first()
     if row is None:
         raise NotFoundException("没有找到这个接口令牌。")

@@ -1,38 +1,44 @@
-"""The read-only JSON API under /api/v1, for other systems of the unions.
+"""The read-only JSON API under /api/v1, for other systems of the unions: its endpoints and
+its OpenAPI schema.
 
 A request carries `Authorization: Bearer <token>`; the token (made by federation staff on
 /admin/api-tokens, stored only as its SHA-256) is scoped to one unit's subtree, and every
 query here is limited to that subtree. No session cookie and no CSRF token are involved,
 and errors are JSON `{"error": "…"}`, never the HTML error pages.
+
+The token is checked in app/api/auth.py, errors are answered by app/api/errors.py, and the
+bodies returned are the Structs of app/api/schemas.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-import msgspec
-from litestar import Request, Response, Router, get
+from litestar import Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import (
-    HTTPException,
-    NotAuthorizedException,
-    NotFoundException,
-    PermissionDeniedException,
-    ValidationException,
-)
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import Parameter
 
-from app.db import write_transaction
+from app.api.auth import Access, token_access
+from app.api.errors import ApiError, exception_handlers
+from app.api.schemas import (
+    BatchList,
+    BatchOut,
+    Numbers,
+    Roster,
+    RosterEntry,
+    Summary,
+    TrainingList,
+    TrainingOut,
+    UnitRef,
+    UnitSummary,
+)
+from app.lib.parsing import MAX_ID, valid_id
 from app.reports.queries import Filters, load_breakdown, roster_slice
 from app.reports.rows import (
     ROSTER_WIDTH,
@@ -45,256 +51,12 @@ from app.reports.rows import (
 )
 from app.reports.strokes import stroke_key
 from app.reports.summary import Figures
-from app.tables import TRAINING_KINDS, ApiToken, Batch, Training, Unit
+from app.tables import TRAINING_KINDS, Batch, Training, Unit
 from app.trainings.access import token_training, visible_to_token
-
-logger = logging.getLogger("peixun")
 
 API_PATH = "/api/v1"
 SCHEMA_PATH = f"{API_PATH}/schema"
-TOKEN_INVALID = "令牌无效或已撤销"
 MAX_PAGE_SIZE = 1000
-# Ids are 32-bit serials; a larger number is simply not found (and would overflow the driver).
-_MAX_ID = 2**31 - 1
-_LAST_USED_EVERY = timedelta(minutes=1)
-
-
-def hash_token(token: str) -> str:
-    """What is stored of a token: its SHA-256, in hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-# ---------------------------------------------------------------------------------------
-# Authentication: the bearer token and the subtree it opens.
-
-
-@dataclass(frozen=True)
-class Access:
-    """What the request's token may see: the subtree under `path`."""
-
-    token_id: int
-    unit_id: int
-    path: str
-    depth: int
-
-
-def _bearer(request: Request) -> str:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
-
-
-async def token_access(request: Request) -> Access:
-    """The token's scope; 401 for a missing, unknown or revoked token."""
-    token = _bearer(request)
-    row = None
-    if token:
-        row = await (
-            ApiToken.select(
-                ApiToken.id,
-                ApiToken.revoked_at,
-                ApiToken.last_used_at,
-                ApiToken.unit.as_alias("unit_id"),
-                ApiToken.unit.path.as_alias("unit_path"),
-                ApiToken.unit.depth.as_alias("unit_depth"),
-            )
-            .where(ApiToken.token_hash == hash_token(token))
-            .first()
-        )
-    if row is None or row["revoked_at"] is not None:
-        raise NotAuthorizedException(TOKEN_INVALID)
-    now = datetime.now(UTC)
-    if row["last_used_at"] is None or now - row["last_used_at"] >= _LAST_USED_EVERY:
-        async with write_transaction():
-            await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
-    return Access(
-        token_id=row["id"], unit_id=row["unit_id"], path=row["unit_path"], depth=row["unit_depth"]
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# Errors: JSON, in Chinese.
-
-
-class ApiError(msgspec.Struct):
-    """An error: what went wrong, in Chinese."""
-
-    error: str
-
-
-_DEFAULT_MESSAGES = {
-    400: "请求参数不正确。",
-    401: TOKEN_INVALID,
-    403: "无权访问：超出令牌的单位范围。",
-    404: "没有找到请求的内容。",
-    405: "接口只支持 GET 请求。",
-    429: "请求过于频繁，请稍后再试。",
-}
-# Litestar's own English details, replaced by the Chinese defaults above.
-_GENERIC_DETAILS = {
-    "Bad Request",
-    "Unauthorized",
-    "Forbidden",
-    "Not Found",
-    "Method Not Allowed",
-    "Too Many Requests",
-    "Validation failed",
-}
-
-
-def api_error(request: Request, exc: Exception) -> Response[ApiError]:
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-        logger.warning("数据库繁忙：%s %s", request.method, request.url.path)
-        return Response(ApiError("系统繁忙，请稍后重试。"), status_code=503)
-    if not isinstance(exc, HTTPException) or exc.status_code >= 500:
-        logger.exception("未处理的错误：%s %s", request.method, request.url.path, exc_info=exc)
-        return Response(ApiError("系统出错了，请稍后重试。"), status_code=500)
-    status = exc.status_code
-    detail = str(exc.detail or "")
-    if isinstance(exc, ValidationException):
-        fields = sorted({str(e.get("key")) for e in exc.extra or [] if isinstance(e, dict)} - {""})
-        message = "请求参数不正确" + (f"：{'、'.join(fields)}" if fields else "。")
-    elif detail and detail not in _GENERIC_DETAILS and "method not allowed" not in detail.lower():
-        message = detail
-    else:
-        message = _DEFAULT_MESSAGES.get(status, "请求无法处理。")
-    headers = dict(exc.headers or {})  # e.g. Allow, on a 405
-    if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    return Response(ApiError(message), status_code=status, headers=headers)
-
-
-# Every class the app's HTML handlers know is listed, so none of them wins over this one.
-exception_handlers: dict[Any, Any] = {
-    sqlite3.OperationalError: api_error,
-    NotAuthorizedException: api_error,
-    PermissionDeniedException: api_error,
-    NotFoundException: api_error,
-    ValidationException: api_error,
-    HTTPException: api_error,
-    Exception: api_error,
-}
-
-
-def json_under_api(handlers: dict[Any, Any]) -> dict[Any, Any]:
-    """The app's exception handlers, answering JSON for paths under /api/ instead.
-
-    Errors of routing itself (an unknown path, a method other than GET) are raised before
-    any route is chosen, so the API router's own handlers never see them.
-    """
-
-    def for_api(handler: Any) -> Any:
-        def handle(request: Request, exc: Exception) -> Response:
-            if request.url.path.startswith("/api/"):
-                return api_error(request, exc)
-            return handler(request, exc)
-
-        return handle
-
-    return {exc_type: for_api(handler) for exc_type, handler in handlers.items()}
-
-
-# ---------------------------------------------------------------------------------------
-# What the API returns.
-
-
-class UnitRef(msgspec.Struct):
-    id: int
-    name: str
-
-
-class BatchOut(msgspec.Struct):
-    """一个期次。"""
-
-    id: int
-    name: str
-    starts_on: date | None
-    ends_on: date | None
-    place: str
-    capacity: Annotated[int, msgspec.Meta(description="名额，0 表示不限")]
-
-
-class TrainingOut(msgspec.Struct):
-    """一项培训及其期次。"""
-
-    id: int
-    title: str
-    kind: Annotated[str, msgspec.Meta(description="special（专题培训）或 rotation（集中轮训）")]
-    kind_name: str
-    organiser: Annotated[UnitRef, msgspec.Meta(description="主办单位")]
-    credit_hours: Annotated[float, msgspec.Meta(description="完成后获得的学时")]
-    batches: list[BatchOut]
-
-
-class TrainingList(msgspec.Struct):
-    items: list[TrainingOut]
-
-
-class BatchList(msgspec.Struct):
-    training_id: int
-    items: list[BatchOut]
-
-
-class Numbers(msgspec.Struct):
-    enrolled: int
-    completed: int
-    not_completed: int
-    completion_rate: Annotated[
-        float | None, msgspec.Meta(description="完成率，0 到 1；无人报名时为 null")
-    ]
-    average_score: Annotated[
-        float | None, msgspec.Meta(description="有成绩者的测验平均分；无成绩时为 null")
-    ]
-    hours: Annotated[float, msgspec.Meta(description="已获学时合计")]
-
-
-class UnitSummary(msgspec.Struct):
-    """一个单位本级（不含下级单位）报名人员的完成情况。"""
-
-    unit_id: int
-    name: str
-    depth: Annotated[int, msgspec.Meta(description="在全市组织树中的层级，市总工会为 0")]
-    level: Annotated[int, msgspec.Meta(description="相对令牌所属单位的层级，令牌单位为 0")]
-    enrolled: int
-    completed: int
-    not_completed: int
-    completion_rate: float | None
-    average_score: float | None
-    hours: float
-
-
-class Summary(msgspec.Struct):
-    training_id: int
-    batch_id: int | None
-    units: Annotated[list[UnitSummary], msgspec.Meta(description="令牌范围内的单位，按组织树顺序")]
-    total: Annotated[Numbers, msgspec.Meta(description="令牌范围内的合计")]
-
-
-class RosterEntry(msgspec.Struct):
-    """一名报名学员的学习进度（不含手机号等个人联系信息）。"""
-
-    enrollment_id: int
-    cadre_id: int
-    name: str
-    position: str
-    unit: UnitRef
-    batch: UnitRef | None
-    lessons_read: int
-    lessons_required: int
-    quiz_score: float | None
-    quiz_passed: bool
-    sessions_attended: int
-    sessions_total: int
-    hours: float
-    completed_at: datetime | None
-
-
-class Roster(msgspec.Struct):
-    training_id: int
-    total: int
-    page: int
-    page_size: int
-    pages: int
-    items: list[RosterEntry]
 
 
 # ---------------------------------------------------------------------------------------
@@ -305,7 +67,7 @@ class Roster(msgspec.Struct):
 async def _batch_of(training_id: int, batch_id: int | None) -> int | None:
     if batch_id is None:
         return None
-    found = 0 < batch_id <= _MAX_ID and await Batch.exists().where(
+    found = valid_id(batch_id) and await Batch.exists().where(
         Batch.id == batch_id, Batch.training == training_id
     )
     if not found:
@@ -486,7 +248,7 @@ async def training_summary(
 async def training_roster(
     access: NamedDependency[Access],
     training_id: Annotated[int, _ID],
-    page: Annotated[int, Parameter(ge=1, le=_MAX_ID, description="页码，从 1 开始")] = 1,
+    page: Annotated[int, Parameter(ge=1, le=MAX_ID, description="页码，从 1 开始")] = 1,
     page_size: Annotated[
         int, Parameter(ge=1, le=MAX_PAGE_SIZE, description=f"每页条数，最多 {MAX_PAGE_SIZE}")
     ] = 500,
@@ -499,7 +261,7 @@ async def training_roster(
     path = access.path
     if unit is not None:
         row = None
-        if 0 < unit <= _MAX_ID:
+        if valid_id(unit):
             row = await Unit.select(Unit.path).where(Unit.id == unit).first()
         if row is None:
             raise NotFoundException("没有找到这个单位。")

@@ -19,7 +19,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from app.accounts import audit
-from app.accounts.guards import load_upload, requires_role
+from app.accounts.guards import requires_role
 from app.banks.editor_form import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX
 from app.banks.formats import FORMATS, BankFile, read_bank_file
 from app.banks.merge import CHANGED, NEW, STATUS_NAMES, UNCHANGED
@@ -28,7 +28,14 @@ from app.banks.own_format import BankHeader
 from app.banks.store import ImportPreview, import_preview, preview_import
 from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
-from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload, stored_filename
+from app.lib.uploads import (
+    MAX_UPLOAD_BYTES,
+    discard_upload,
+    keep_upload,
+    load_upload,
+    stored_filename,
+    take_upload,
+)
 from app.tables import Bank, Module, Upload, User
 
 KIND = "bank"
@@ -214,12 +221,7 @@ async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template
     try:
         async with write_transaction():
             # Taken out first: a second confirmation of the same upload finds nothing.
-            taken = (
-                await Upload.delete()
-                .where(Upload.id == upload.id, Upload.uploaded_by == user.id)
-                .returning(Upload.id)
-            )
-            if not taken:
+            if await take_upload(upload.id, user.id, KIND) is None:
                 raise NotFoundException("这次上传已经导入过了。")
             preview = await build_preview(upload.filename, bytes(upload.content), target, problems)
             if not preview.ok:
@@ -242,7 +244,7 @@ async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template
 @post("/banks/import/{upload_id:int}/discard", name="bank_import_discard")
 async def import_discard(request: Request, upload_id: FromPath[int]) -> Redirect:
     upload = await _upload(request.user, upload_id)
-    await Upload.delete().where(Upload.id == upload.id)
+    await discard_upload(upload.id)
     flash(request, f"已取消导入“{upload.filename}”，没有写入任何题目。", "info")
     return Redirect(request.app.route_reverse("bank_import"))
 

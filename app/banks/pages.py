@@ -35,6 +35,7 @@ from app.db import write_transaction
 from app.lib.downloads import XLSX, download
 from app.lib.forms import AnyFormBody
 from app.lib.pagination import Page
+from app.lib.parsing import valid_id
 from app.tables import Answer, Bank, Lesson, Module, QuestionVersion
 from app.tables import Question as QuestionRow
 
@@ -74,7 +75,7 @@ async def load_version(question_id: int, version: int | None = None) -> dict[str
     query = QuestionVersion.select(*VERSION_COLUMNS).where(QuestionVersion.question == question_id)
     if version is None:
         return await query.where(QuestionVersion.is_current.eq(True)).first()
-    if not 0 < version < 2**31:
+    if not valid_id(version):
         return None
     return await query.where(QuestionVersion.version == version).first()
 

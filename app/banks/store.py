@@ -17,7 +17,7 @@ from piccolo.query.functions.aggregate import Max
 
 from app.banks.formats import FORMATS, BankFile, read_bank_file
 from app.banks.lint import DUPLICATE_STEM, ERROR, Finding, bank_files, lint_banks
-from app.banks.merge import CHANGED, NEW, STATUS_NAMES, UNCHANGED, Change, plan_merge, summary
+from app.banks.merge import CHANGED, NEW, STATUS_NAMES, Change, plan_merge, summary
 from app.banks.model import QUESTION_TYPES, Question
 from app.banks.own_format import BankHeader, parse_bank
 from app.db import write_transaction
@@ -348,7 +348,6 @@ async def bank_for_export(slug: str) -> tuple[BankHeader, list[Question]] | None
 
 
 __all__ = [
-    "UNCHANGED",
     "BankImportError",
     "ImportPreview",
     "apply_changes",

@@ -30,12 +30,11 @@ problems is left out and the result is then not `ok`. A file that can't be used 
 from __future__ import annotations
 
 import io
-import math
 import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time
+from datetime import date, time
 
 from app.banks.model import (
     LETTERS,
@@ -46,6 +45,7 @@ from app.banks.model import (
     Question,
     blank_count,
 )
+from app.lib.sheets import cell_text
 from app.lib.spreadsheets import add_instructions
 
 __all__ = [
@@ -111,26 +111,8 @@ def _header_key(value: object) -> str:
 
 
 def _cell_text(value: object) -> str:
-    """A cell's text: strings as written, 2.0 -> "2", dates in ISO form."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "对" if value else "错"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime):
-        if value.time() == time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return str(value)
+    """A cell's text: strings as written, 2.0 -> "2", dates in ISO form, TRUE/FALSE as 对/错."""
+    return cell_text(value, booleans=("对", "错"), strip=False)
 
 
 def _column_letter(index: int) -> str:

@@ -55,22 +55,17 @@ from app.course.text import (
     DocumentError,
     Line,
     join_all,
-    read_text,
-    source_for,
     split_lines,
 )
 
 __all__ = [
     "SOURCES",
     "Document",
-    "DocumentError",
     "DocumentMeta",
     "Section",
     "outline_json",
     "parse_document",
-    "read_text",
     "rejoin_lines",
-    "source_for",
 ]
 
 

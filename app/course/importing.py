@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.course.documents import Document, DocumentError, parse_document, read_text, source_for
+from app.course.documents import Document, parse_document
 from app.course.files import (
     CourseFileError,
     LessonText,
@@ -29,6 +29,7 @@ from app.course.plan import (
     parts_of,
     read_plan,
 )
+from app.course.text import DocumentError, read_text, source_for
 
 
 class ImportRefused(ValueError):

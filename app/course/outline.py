@@ -280,9 +280,7 @@ def _feed_pdf(outline: Outline, lines: list[Line]) -> None:
             outline.extend(line.text)
 
 
-def _pdf_break(
-    outline: Outline, body: list[Line], widths: list[int], k: int, opened: int
-) -> bool:
+def _pdf_break(outline: Outline, body: list[Line], widths: list[int], k: int, opened: int) -> bool:
     """Does a paragraph end between body[k - 1] and body[k]?"""
     reference = _reference_width(widths, k - 1)
     indent = 4 if opened == k - 1 else 0  # a first line may be indented by two characters

@@ -18,8 +18,8 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from app.accounts import audit
-from app.accounts.guards import load_upload, requires_role
-from app.course.documents import Document, DocumentError, parse_document, read_text, source_for
+from app.accounts.guards import requires_role
+from app.course.documents import Document, parse_document
 from app.course.files import CourseFileError, ModuleText, SourceInfo
 from app.course.importing import (
     ImportRefused,
@@ -35,10 +35,17 @@ from app.course.importing import (
 )
 from app.course.lessons import read_course_dir, sync_course
 from app.course.plan import Part, PlanError, PlannedModule, default_plan, parts_of
+from app.course.text import DocumentError, read_text, source_for
 from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
 from app.lib.forms import FormBody
-from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload
+from app.lib.uploads import (
+    MAX_UPLOAD_BYTES,
+    discard_upload,
+    keep_upload,
+    load_upload,
+    take_upload,
+)
 from app.settings import get_settings
 from app.tables import Upload, User
 
@@ -278,7 +285,7 @@ async def plan_save(
         modules = build_lessons(document, *draft.plan(), source)
         async with write_transaction():
             # Taken out first: a second publication of the same upload finds nothing.
-            if not await Upload.delete().where(Upload.id == upload.id).returning(Upload.id):
+            if await take_upload(upload.id, upload.uploaded_by, KIND) is None:
                 raise NotFoundException("这次上传已经发布过了。")
             written = write_new_modules(modules, course_dir, content, course_dir / "sources" / name)
             await sync_course(read_course_dir(course_dir))
@@ -303,7 +310,7 @@ async def plan_save(
 @post("/course/import/{upload_id:int}/discard", name="course_upload_discard")
 async def discard(request: Request, upload_id: FromPath[int]) -> Redirect:
     upload = await _upload(request.user, upload_id)
-    await Upload.delete().where(Upload.id == upload.id)
+    await discard_upload(upload.id)
     flash(request, f"已取消导入“{upload.filename}”。", "info")
     return Redirect(request.app.route_reverse("course_upload"))
 

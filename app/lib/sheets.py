@@ -86,12 +86,18 @@ def shown(text: str) -> str:
     return text if len(text) <= _SHOW_MAX else text[:_SHOW_MAX] + "…"
 
 
-def cell_text(value: object) -> str:
-    """The text of a cell value as the user meant it: 13812345678.0 -> "13812345678"."""
+def cell_text(
+    value: object, *, booleans: tuple[str, str] = ("是", "否"), strip: bool = True
+) -> str:
+    """The text of a cell value as the user meant it: 13812345678.0 -> "13812345678", dates in
+    ISO form, TRUE/FALSE as `booleans`; text stripped of every kind of space unless `strip` is
+    false (a question's text is kept as written)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return clean_text(value) if strip else value
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return booleans[0] if value else booleans[1]
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -104,7 +110,7 @@ def cell_text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
         return value.isoformat()
-    return clean_text(str(value))
+    return clean_text(str(value)) if strip else str(value)
 
 
 def header_key(text: str) -> str:

@@ -24,6 +24,7 @@ from litestar.exceptions import NotFoundException
 from app.accounts.guards import in_scope
 from app.banks.model import LETTERS
 from app.db import write_transaction
+from app.lib.parsing import valid_id
 from app.quizzes.core import (
     GRACE,
     IN_PROGRESS,
@@ -92,7 +93,7 @@ async def load_attempt(user: User, attempt_id: int, *, own: bool = True) -> dict
     """The attempt, if it is the person's own; staff may also read (own=False) attempts of
     cadres in their scope. Anyone else gets 404, so an attempt's existence is not revealed."""
     attempt = None
-    if 0 < attempt_id < 2**31:
+    if valid_id(attempt_id):
         attempt = await Attempt.select(*ATTEMPT_COLUMNS).where(Attempt.id == attempt_id).first()
     if attempt is not None and attempt["account"] != user.id:
         may_read = not own and (

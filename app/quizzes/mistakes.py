@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from app.banks.store import VERSION_COLUMNS, question_of
 from app.db import write_transaction
 from app.lib.forms import FormBody
+from app.lib.parsing import valid_id
 from app.quizzes.core import DrawRule, PoolQuestion, draw_paper, paper_json
 from app.quizzes.definitions import quiz_pool
 from app.tables import Attempt, Bank, Mistake, QuestionVersion, User
@@ -77,7 +78,7 @@ async def mistakes_page(request: Request, show: FromQuery[str] = "open") -> Temp
 async def mistake_mastered(request: Request, mistake_id: FromPath[int]) -> Redirect:
     user: User = request.user
     done = []
-    if 0 < mistake_id < 2**31:
+    if valid_id(mistake_id):
         done = (
             await Mistake.update({Mistake.mastered_at: datetime.now(UTC)})
             .where(Mistake.id == mistake_id, Mistake.account == user.id)

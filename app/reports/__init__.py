@@ -6,7 +6,10 @@
 - `rows`: the cells of every row (pure)
 - `queries`: the scoped SQL: aggregates per unit, roster rows a page of units at a time
 - `writers`: streaming .xlsx (xlsxwriter, constant_memory) and .csv (UTF-8 with BOM)
-- `pages`: the handlers; `routes`: what the site includes
+- `report`: one training's report as asked for (`prepare`, checked against the scope) and
+  the rows its pages and files share
+- `dashboard`: the 完成情况总览; `pages`: each training's printable pages; `files`: their
+  .xlsx and .csv downloads; `routes`: what the site includes
 
 The JSON API (app/api/v1.py) serves the same figures and rows, through the same functions:
 `queries.load_breakdown` for the figures per unit (rolled up by `summary.Breakdown`, shown

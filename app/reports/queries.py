@@ -11,25 +11,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from litestar.exceptions import NotFoundException
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.query.functions.aggregate import Count, Sum
 
 from app.accounts.guards import scope_path
 from app.accounts.units import path_prefixes, tree_order
 from app.db import DB, SQLITE_BUSY_TIMEOUT_SECONDS, is_sqlite
+from app.lib.parsing import parse_id
 from app.reports.rows import RosterRow
 from app.reports.summary import Breakdown, Figures
 from app.tables import TRAINING_KINDS, Batch, Enrollment, Training, Unit, User
 from app.trainings.access import visible_to
-
-_MAX_ID = 2**31 - 1
 
 UNIT_COLUMNS = (
     Unit.id,
@@ -40,15 +41,6 @@ UNIT_COLUMNS = (
     Unit.sort_order,
     Unit.active,
 )
-
-
-def parse_id(raw: str | None) -> int | None:
-    """An id typed in a query string, or None when empty or not a valid id."""
-    raw = (raw or "").strip()
-    if not raw.isascii() or not raw.isdigit():
-        return None
-    value = int(raw)
-    return value if 0 < value <= _MAX_ID else None
 
 
 def nested(outer: str, inner: str) -> str | None:
@@ -217,7 +209,7 @@ class ByUnit:
 
     def _flush(self, out: list[RosterRow]) -> None:
         key = self.name_key
-        self.rows.sort(key=lambda r: key(r[_NAME]))  # stable: equal names stay in id order
+        self.rows.sort(key=lambda r: key(str(r[_NAME])))  # stable: equal names stay in id order
         out.extend(self.rows)
         self.rows = []
 
@@ -312,6 +304,14 @@ def roster_query(
     return sql + " ORDER BY o.pos, e.id", args
 
 
+def _sqlite_engine() -> SQLiteEngine:
+    return cast(SQLiteEngine, DB)
+
+
+def _postgres_engine() -> PostgresEngine:
+    return cast(PostgresEngine, DB)
+
+
 class _SqliteRows:
     """The query on a connection of its own (no type converters), read in a worker thread."""
 
@@ -323,7 +323,7 @@ class _SqliteRows:
     def _fetch(self) -> list[tuple]:
         if self.cursor is None:
             self.connection = sqlite3.connect(
-                DB.path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, check_same_thread=False
+                _sqlite_engine().path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, check_same_thread=False
             )
             self.connection.execute(
                 "CREATE TEMP TABLE report_order (unit INTEGER PRIMARY KEY, pos INTEGER)"
@@ -355,8 +355,10 @@ class _PostgresRows:
 
     async def _fetch(self) -> list[tuple]:
         if self.cursor is None:
-            pool = DB.pool
-            self.connection = await (pool.acquire() if pool else DB.get_new_connection())
+            pool = _postgres_engine().pool
+            self.connection = await (
+                pool.acquire() if pool else _postgres_engine().get_new_connection()
+            )
             self.transaction = self.connection.transaction(readonly=True)
             await self.transaction.start()
             self.cursor = await self.connection.cursor(self.sql, *self.args)
@@ -372,8 +374,9 @@ class _PostgresRows:
             if self.transaction is not None:
                 await self.transaction.rollback()
         finally:
-            if DB.pool:
-                await DB.pool.release(self.connection)
+            pool = _postgres_engine().pool
+            if pool:
+                await pool.release(self.connection)
             else:
                 await self.connection.close()
 
@@ -385,7 +388,7 @@ async def roster_pages(
     *,
     not_completed_only: bool = False,
     with_ids: bool = False,
-) -> AsyncIterator[list[RosterRow]]:
+) -> AsyncGenerator[list[RosterRow], None]:
     """The roster's rows in order — units in tree order, names by `name_key` within a unit —
     a chunk at a time. Memory holds a chunk and one unit, whatever the size of the roster;
     the next chunk is read from the database while this one is written out. Only the
@@ -395,9 +398,9 @@ async def roster_pages(
     sql, args = roster_query(filters, unit_ids, not_completed_only, sqlite, with_ids=with_ids)
     source = _SqliteRows(sql, args, unit_ids) if sqlite else _PostgresRows(sql, args)
     order = ByUnit(name_key)
-    pending = source.fetch()
+    pending: asyncio.Future | None = source.fetch()
     try:
-        while chunk := await pending:
+        while pending is not None and (chunk := await pending):
             pending = source.fetch()
             if rows := order.feed(chunk):
                 yield rows

@@ -1,9 +1,11 @@
-"""The routes of reports: the dashboard and the rosters of each training."""
+"""The routes of reports: the dashboard, and each training's report pages and files."""
 
 from typing import Any
 
-from app.reports import pages
+from app.reports import dashboard, files, pages
 
 ROUTES: list[Any] = [
+    dashboard.router,
     pages.router,
+    files.router,
 ]

@@ -113,8 +113,8 @@ class Sheet:
         if not rows:
             return
         for n in self._measured:
-            longest = max((r[n] for r in rows if r[n]), key=len, default="")
-            self.widths[n] = max(self.widths[n], display_width(str(longest)))
+            longest = max((str(r[n]) for r in rows if r[n]), key=len, default="")
+            self.widths[n] = max(self.widths[n], display_width(longest))
         if self.book.fast_rows:
             self._write_xml(rows)
         else:

@@ -22,6 +22,7 @@ from piccolo.query.functions.aggregate import Count
 
 from app.accounts.guards import requires_role
 from app.lib.forms import FormBody
+from app.lib.parsing import valid_id
 from app.settings import get_settings
 from app.tables import (
     TRAINING_KINDS,
@@ -33,7 +34,6 @@ from app.tables import (
 )
 from app.trainings.access import load_training
 from app.trainings.certificates import qr_svg
-from app.trainings.checkin import CHECKIN_FAILURE_LIMIT as CHECKIN_FAILURE_LIMIT
 from app.trainings.checkin import (
     CODE_MINUTES,
     CODE_MINUTES_MAX,
@@ -42,19 +42,16 @@ from app.trainings.checkin import (
     create_session,
     delete_session,
     is_code,
-    new_code,
     new_session_code,
     normalize_code,
     save_attendance,
     session_when,
     stop_session_code,
 )
-from app.trainings.checkin import attendance_changes as attendance_changes
 
 REFRESH_SECONDS = 15  # the projector page reloads itself this often while the code is valid
 METHODS = {"code": "签到码", "trainer": "老师标记"}
 
-_MAX_ID = 2**31 - 1
 _HOURS = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")
 
 
@@ -116,14 +113,10 @@ def parse_session_form(
 # ---------------------------------------------------------------- loading
 
 
-def _valid_id(value: int) -> bool:
-    return 0 < value <= _MAX_ID
-
-
 async def _load_batch(user: User, training_id: int, batch_id: int) -> dict[str, Any]:
     await load_training(user, training_id)  # 404 unknown, 403 not visible (trainings.access)
     batch = None
-    if _valid_id(training_id) and _valid_id(batch_id):
+    if valid_id(training_id) and valid_id(batch_id):
         batch = (
             await Batch.select(
                 Batch.id,
@@ -145,7 +138,7 @@ async def _load_batch(user: User, training_id: int, batch_id: int) -> dict[str, 
 
 async def _load_session(user: User, session_id: int, batch_id: int | None = None) -> dict[str, Any]:
     session = None
-    if _valid_id(session_id):
+    if valid_id(session_id):
         query = ClassSession.select(*SESSION_COLUMNS).where(ClassSession.id == session_id)
         if batch_id is not None:
             query = query.where(ClassSession.batch == batch_id)
@@ -301,8 +294,7 @@ async def session_code_new(request: Request, session_id: FromPath[int], data: Fo
     if not 1 <= minutes <= CODE_MINUTES_MAX:
         flash(request, f"有效时间请填写 1 到 {CODE_MINUTES_MAX} 之间的分钟数。", "error")
         return Redirect(back)
-    # This module's `new_code`, looked up now (the tests substitute it).
-    await new_session_code(session["id"], minutes, now, make_code=new_code)
+    await new_session_code(session["id"], minutes, now)
     flash(request, f"已生成新的签到码，{minutes} 分钟内有效。", "success")
     return Redirect(back)
 

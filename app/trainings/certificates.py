@@ -17,10 +17,10 @@ from piccolo.query.functions.aggregate import Count
 
 from app.accounts.guards import requires_role
 from app.accounts.units import tree_order
+from app.lib.parsing import valid_id
 from app.tables import TRAINING_KINDS, Completion, Training, Unit, User
 from app.trainings.access import person_scope, training_row
 
-_MAX_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _CODE = re.compile(r"[A-Z0-9]{4,20}")
 
@@ -101,7 +101,7 @@ def _one_page(request: Request, row: dict[str, Any], back: str = "") -> Template
 async def my_certificate(request: Request, completion_id: FromPath[int]) -> Template:
     user: User = request.user
     row = None
-    if 0 < completion_id <= _MAX_ID:
+    if valid_id(completion_id):
         row = await _certificate(id=completion_id, account=user.id)
     if row is None:
         raise NotFoundException("没有找到这张证书。")
@@ -122,7 +122,7 @@ async def training_certificate(
     user: User = request.user
     await training_row(user, training_id, Training.id)
     row = None
-    if 0 < completion_id <= _MAX_ID:
+    if valid_id(completion_id):
         row = await _certificate(id=completion_id, training=training_id)
     if row is None:
         raise NotFoundException("没有找到这张证书。")

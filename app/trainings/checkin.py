@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,14 +149,12 @@ async def delete_session(
 # ---------------------------------------------------------------- the check-in code
 
 
-async def new_session_code(
-    session_id: int, minutes: int, now: datetime, make_code: Callable[[], str] = new_code
-) -> str:
+async def new_session_code(session_id: int, minutes: int, now: datetime) -> str:
     """Give a class session a new check-in code, valid `minutes` from `now`, and return it.
     Codes are unique among the codes still valid, so a code finds one session."""
     async with write_transaction():
         for _ in range(100):
-            code = make_code()
+            code = new_code()
             taken = await ClassSession.exists().where(
                 ClassSession.checkin_code == code,
                 ClassSession.code_expires_at > now,

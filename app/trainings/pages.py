@@ -1,18 +1,17 @@
-"""Trainings (专题培训、集中轮训) and their batches (期次): the pages trainers and federation
-staff use to set them up, and what unit admins may see of them (who sees which training is
-decided in `app/trainings/access.py`).
+"""Trainings (专题培训、集中轮训): the pages trainers and federation staff use to set them
+up, and what unit admins may see of them (who sees which training is decided in
+`app/trainings/access.py`).
 
-Enrolling cadres, the enrollment lists and the cadres' own page are in
-`app/trainings/enrollment.py`.
+Their batches (期次) have their pages in `app/trainings/batches.py`; the forms of both are
+checked in `app/trainings/forms.py`. Enrolling cadres, the enrollment lists and the cadres'
+own page are in `app/trainings/enrollment.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -21,9 +20,8 @@ from piccolo.query.functions.aggregate import Count
 from app.accounts import audit
 from app.accounts.guards import requires_role, scope_path
 from app.accounts.units import units_in_scope
-from app.db import is_sqlite, write_transaction
+from app.db import write_transaction
 from app.lib.pagination import Page
-from app.lib.parsing import form_date, form_number
 from app.tables import (
     TRAINING_KINDS,
     Batch,
@@ -37,140 +35,9 @@ from app.tables import (
     User,
 )
 from app.trainings.access import enroll_scope, load_training, visible_to
+from app.trainings.batches import batch_counts
+from app.trainings.forms import TRAINING_FIELDS, form_of, training_problems
 from app.trainings.progress import recompute
-
-_MAX_ID = 2**31 - 1
-
-
-async def load_batch(training: Training, batch_id: int) -> Batch:
-    batch = None
-    if 0 < batch_id <= _MAX_ID:
-        batch = (
-            await Batch.objects().where(Batch.id == batch_id, Batch.training == training.id).first()
-        )
-    if batch is None:
-        raise NotFoundException("没有找到这个期次。")
-    return batch
-
-
-async def lock_training(training_id: int) -> None:
-    """Serialise enrollment writes of one training (inside a write transaction): SQLite's
-    IMMEDIATE transaction already holds the only write lock."""
-    if not is_sqlite():
-        await Training.select(Training.id).where(Training.id == training_id).lock_rows()
-
-
-# ---------------------------------------------------------------- the forms (pure)
-
-
-def training_problems(
-    form: Mapping[str, Any],
-    *,
-    unit_ids: Collection[int],
-    module_ids: Collection[int],
-    quiz_ids: Collection[int],
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Training column values (and `modules`, a list of ids) from the typed form, and
-    field → Chinese message for every field that is wrong (pure)."""
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    title = form.get("title", "")
-    if not title:
-        errors["title"] = "请填写培训名称。"
-    elif len(title) > 200:
-        errors["title"] = "培训名称不能超过 200 个字。"
-    values["title"] = title
-    kind = form.get("kind", "")
-    if kind not in TRAINING_KINDS:
-        errors["kind"] = "请选择培训类型（专题培训或集中轮训）。"
-    values["kind"] = kind
-    unit = form.get("unit", "")
-    values["unit"] = int(unit) if unit.isdigit() and int(unit) in unit_ids else None
-    if values["unit"] is None:
-        errors["unit"] = "请选择主办单位（您管理范围内的启用单位）。"
-    description = form.get("description", "")
-    if len(description) > 5000:
-        errors["description"] = "培训说明不能超过 5000 个字。"
-    values["description"] = description
-    modules = [int(m) for m in form.get("modules", []) if m.isdigit()]
-    if len(modules) != len(form.get("modules", [])) or not set(modules) <= set(module_ids):
-        errors["modules"] = "所选课程模块不存在或已停用，请重新选择。"
-    values["modules"] = sorted(set(modules))
-    quiz = form.get("final_quiz", "")
-    values["final_quiz"] = int(quiz) if quiz.isdigit() else None
-    if quiz and values["final_quiz"] not in quiz_ids:
-        errors["final_quiz"] = "所选结业测验不存在、已停用或未发布。"
-        values["final_quiz"] = None
-    if kind == "special" and not modules and not quiz:
-        errors["modules"] = "专题培训请至少选择一个课程模块或一个结业测验，否则无从考核。"
-    hours = form_number(form.get("credit_hours", "") or "0")
-    if hours is None or not 0 <= hours <= 1000:
-        errors["credit_hours"] = "学时应为 0 到 1000 之间的数字。"
-    values["credit_hours"] = hours
-    share = form_number(form.get("attendance_share", "") or "80")
-    if kind == "rotation" and (share is None or not 1 <= share <= 100):
-        errors["attendance_share"] = "出勤要求应为 1 到 100 之间的数字（百分比）。"
-    values["attendance_share"] = round(share / 100, 4) if share and 1 <= share <= 100 else 0.8
-    values["active"] = bool(form.get("active"))
-    return values, errors
-
-
-def batch_problems(
-    form: Mapping[str, str], *, unit_ids: Collection[int], enrolled: int = 0
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Batch column values from the typed form, and field → Chinese message (pure).
-    `enrolled`: active enrollments the batch already has (its capacity may not go below)."""
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    name = form.get("name", "")
-    if not name:
-        errors["name"] = "请填写期次名称，例如“第一期”。"
-    elif len(name) > 100:
-        errors["name"] = "期次名称不能超过 100 个字。"
-    values["name"] = name
-    for key, label in (("starts_on", "开始日期"), ("ends_on", "结束日期")):
-        try:
-            values[key] = form_date(form[key]) if form.get(key) else None
-        except ValueError:
-            errors[key] = f"{label}应为“2024-03-01”这样的日期。"
-            values[key] = None
-    if values["starts_on"] and values["ends_on"] and values["ends_on"] < values["starts_on"]:
-        errors["ends_on"] = "结束日期不能早于开始日期。"
-    place = form.get("place", "")
-    if len(place) > 200:
-        errors["place"] = "地点不能超过 200 个字。"
-    values["place"] = place
-    capacity = form_number(form.get("capacity", "") or "0")
-    if capacity is None or not capacity.is_integer() or not 0 <= capacity <= 100_000:
-        errors["capacity"] = "名额应为不小于 0 的整数，0 表示不限名额。"
-        values["capacity"] = 0
-    else:
-        values["capacity"] = int(capacity)
-        if values["capacity"] and values["capacity"] < enrolled:
-            errors["capacity"] = f"这一期已报名 {enrolled} 人，名额不能少于 {enrolled}。"
-    open_unit = form.get("open_unit", "")
-    values["open_unit"] = int(open_unit) if open_unit.isdigit() else None
-    if open_unit and values["open_unit"] not in unit_ids:
-        errors["open_unit"] = "所选单位不存在、已停用或不在您的管理范围内。"
-        values["open_unit"] = None
-    return values, errors
-
-
-def _form_of(data: Any, keys: tuple[str, ...]) -> dict[str, Any]:
-    form: dict[str, Any] = {key: str(data.get(key) or "").strip() for key in keys}
-    if hasattr(data, "getall"):
-        form["modules"] = [str(v).strip() for v in data.getall("modules", [])]
-    return form
-
-
-TRAINING_FIELDS = (
-    "title", "kind", "unit", "description", "final_quiz", "credit_hours", "attendance_share",
-    "active",
-)  # fmt: skip
-BATCH_FIELDS = ("name", "starts_on", "ends_on", "place", "capacity", "open_unit")
-
-
-# ---------------------------------------------------------------- trainings
 
 
 @get("/trainings", name="trainings")
@@ -318,7 +185,7 @@ async def training_update(request: Request, training_id: FromPath[int]) -> Templ
 
 
 async def _save_training(request: Request, training: Training | None) -> Template | Redirect:
-    form = _form_of(await request.form(), TRAINING_FIELDS)
+    form = form_of(await request.form(), TRAINING_FIELDS)
     if training is None:
         form["active"] = "1"
     choices = await _training_choices(request.user, training)
@@ -420,136 +287,12 @@ async def training_overview(request: Request, training_id: FromPath[int]) -> Tem
     )
 
 
-async def batch_counts(training_id: int) -> dict[int, int]:
-    """Active enrollments per batch of the training, counted in SQL."""
-    rows = await (
-        Enrollment.select(Enrollment.batch, Count(Enrollment.id).as_alias("n"))
-        .where(Enrollment.training == training_id, Enrollment.active.eq(True))
-        .group_by(Enrollment.batch)
-    )
-    return {row["batch"]: row["n"] for row in rows}
-
-
 async def _open_paths(batches: list[dict[str, Any]]) -> dict[int, str]:
     ids = sorted({b["open_unit"] for b in batches if b["open_unit"]})
     if not ids:
         return {}
     rows = await Unit.select(Unit.id, Unit.path).where(Unit.id.is_in(ids))
     return {row["id"]: row["path"] for row in rows}
-
-
-# ---------------------------------------------------------------- batches
-
-
-async def _batch_form(
-    request: Request,
-    training: Training,
-    form: dict,
-    errors: dict,
-    batch: Batch | None,
-    status: int = 200,
-) -> Template:
-    return Template(
-        "trainings/batch_form.html",
-        context={
-            "training": training,
-            "batch": batch,
-            "form": form,
-            "errors": errors,
-            "units": await units_in_scope(request.user, active_only=True),
-        },
-        status_code=status,
-    )
-
-
-@get(
-    "/trainings/{training_id:int}/batches/new",
-    name="batch_new",
-    guards=[requires_role("trainer")],
-)
-async def batch_new(request: Request, training_id: FromPath[int]) -> Template:
-    training = await load_training(request.user, training_id)
-    number = await Batch.count().where(Batch.training == training.id) + 1
-    names = "一二三四五六七八九十"
-    name = f"第{names[number - 1]}期" if number <= 10 else f"第{number}期"
-    return await _batch_form(request, training, {"name": name, "capacity": "0"}, {}, None)
-
-
-@get(
-    "/trainings/{training_id:int}/batches/{batch_id:int}/edit",
-    name="batch_edit",
-    guards=[requires_role("trainer")],
-)
-async def batch_edit(
-    request: Request, training_id: FromPath[int], batch_id: FromPath[int]
-) -> Template:
-    training = await load_training(request.user, training_id)
-    batch = await load_batch(training, batch_id)
-    form = {
-        "name": batch.name,
-        "starts_on": batch.starts_on.isoformat() if batch.starts_on else "",
-        "ends_on": batch.ends_on.isoformat() if batch.ends_on else "",
-        "place": batch.place,
-        "capacity": str(batch.capacity),
-        "open_unit": str(batch.open_unit or ""),
-    }
-    return await _batch_form(request, training, form, {}, batch)
-
-
-@post(
-    "/trainings/{training_id:int}/batches/new",
-    name="batch_create",
-    guards=[requires_role("trainer")],
-)
-async def batch_create(request: Request, training_id: FromPath[int]) -> Template | Redirect:
-    training = await load_training(request.user, training_id)
-    return await _save_batch(request, training, None)
-
-
-@post(
-    "/trainings/{training_id:int}/batches/{batch_id:int}/edit",
-    name="batch_update",
-    guards=[requires_role("trainer")],
-)
-async def batch_update(
-    request: Request, training_id: FromPath[int], batch_id: FromPath[int]
-) -> Template | Redirect:
-    training = await load_training(request.user, training_id)
-    return await _save_batch(request, training, await load_batch(training, batch_id))
-
-
-async def _save_batch(
-    request: Request, training: Training, batch: Batch | None
-) -> Template | Redirect:
-    form = _form_of(await request.form(), BATCH_FIELDS)
-    unit_ids = {u["id"] for u in await units_in_scope(request.user, active_only=True)}
-    if batch is not None and batch.open_unit:
-        unit_ids.add(batch.open_unit)  # the unit it is already open to may stay
-    async with write_transaction():
-        await lock_training(training.id)
-        enrolled = 0
-        if batch is not None:
-            enrolled = await Enrollment.count().where(
-                Enrollment.batch == batch.id, Enrollment.active.eq(True)
-            )
-        values, errors = batch_problems(form, unit_ids=unit_ids, enrolled=enrolled)
-        if not errors:
-            if batch is None:
-                order = await Batch.count().where(Batch.training == training.id)
-                batch = Batch(training=training.id, sort_order=order + 1, **values)
-                await batch.save()
-                action, verb = "batch.create", "新建"
-            else:
-                await Batch.update({getattr(Batch, k): v for k, v in values.items()}).where(
-                    Batch.id == batch.id
-                )
-                action, verb = "batch.update", "修改"
-            summary = f"{verb}“{training.title}”的期次“{values['name']}”"
-            await audit.record(request, action, training, summary)
-    if errors:
-        return await _batch_form(request, training, form, errors, batch, status=400)
-    flash(request, f"已保存期次“{values['name']}”。", "success")
-    return Redirect(request.app.route_reverse("training", training_id=training.id))
 
 
 route_handlers = [
@@ -559,8 +302,4 @@ route_handlers = [
     training_edit,
     training_update,
     training_overview,
-    batch_new,
-    batch_create,
-    batch_edit,
-    batch_update,
 ]

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from app.trainings import attendance, certificates, enrollment, mine, pages
+from app.trainings import attendance, batches, certificates, enrollment, mine, pages
 
 ROUTES: list[Any] = [
     *pages.route_handlers,
+    *batches.route_handlers,
     *enrollment.route_handlers,
     *mine.route_handlers,
     attendance.router,
