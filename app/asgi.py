@@ -9,11 +9,12 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import MutableScopeHeaders
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 from app import errors, home
 from app.accounts.auth import retrieve_user
@@ -30,22 +31,41 @@ from app.demo.loading import is_demo_database
 from app.quizzes.answering import sweep_lifespan
 from app.quizzes.routes import ROUTES as QUIZ_ROUTES
 from app.reports.routes import ROUTES as REPORT_ROUTES
-from app.sessions import DatabaseStore, session_config
+from app.sessions import DatabaseStore, SessionCSRFMiddleware, session_config
 from app.settings import PROJECT_ROOT, SECRET_KEY_HINT, SettingsError, get_settings
 from app.tables import ROLES, UNIT_KINDS
 from app.trainings.routes import ROUTES as TRAINING_ROUTES
 
 STATIC_DIR = Path(__file__).parent / "static"
-SECURITY_HEADERS = [
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-    ResponseHeader(
-        name="Content-Security-Policy",
-        value="default-src 'self'; img-src 'self' data:; object-src 'none'; "
-        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-    ),
-]
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+}
+# Browsers that once reached the site over HTTPS keep to it for a year.
+HSTS = "max-age=31536000"
+
+
+def security_headers(https: bool) -> BeforeMessageSendHookHandler:
+    """Headers for every response, whatever made it: a page, a download, a static file, the
+    JSON API, or an error raised before any route was found. Everything but the static files
+    carries names, phone numbers, scores or a form's token, so no browser or proxy keeps it
+    (`Cache-Control: no-store`, unless the response says otherwise)."""
+    fixed = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if https else {})}
+
+    def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in fixed.items():
+            if headers.get(name) is None:
+                headers[name] = value
+        if not scope["path"].startswith("/static/") and headers.get("Cache-Control") is None:
+            headers["Cache-Control"] = "no-store"
+
+    return add
 
 
 def _current_user(context: dict[str, Any]) -> Any:
@@ -120,17 +140,24 @@ def create_app() -> Litestar:
         ],
         template_config=template_config,
         on_app_init=[session_auth.on_app_init],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_secure=settings.https,
-            # The read-only JSON API carries no cookies: no CSRF cookie, no token to check.
-            exclude=["^/api/"],
-        ),
+        # Inside the session middleware (which SessionAuth puts first): the token is bound
+        # to the signed-in session.
+        middleware=[
+            SessionCSRFMiddleware(
+                CSRFConfig(
+                    secret=settings.secret_key,
+                    cookie_secure=settings.https,
+                    # The read-only JSON API carries no cookies: no CSRF cookie, no token to
+                    # check. Static files have no session and need no token.
+                    exclude=["^/api/", "^/static/"],
+                )
+            )
+        ],
         stores={"sessions": DatabaseStore()},
         lifespan=[database_lifespan, site_flags, sweep_lifespan],
         guards=[own_password_chosen],
         exception_handlers=json_under_api(errors.exception_handlers),
-        response_headers=SECURITY_HEADERS,
+        before_send=[security_headers(settings.https)],
         # Forms of typed text; the upload pages allow more on their own routes.
         request_max_body_size=errors.MAX_FORM_BYTES,
         # The schema documents the JSON API only (its router opts back in); not the HTML pages.

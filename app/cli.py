@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
+import io
 import os
 import sys
 from datetime import datetime
@@ -12,6 +14,7 @@ from pathlib import Path
 import click
 
 from app.course.files import CourseFileError
+from app.lib.seeding import KINDS
 from app.settings import SECRET_KEY_HINT, SettingsError, get_settings
 
 
@@ -29,9 +32,23 @@ def _run(coro):
         _fail(f"无法连接数据库：{error}。请检查 DATABASE_URL 和数据库服务是否已启动。")
 
 
-async def _init() -> str:
+async def _migrate() -> str:
+    """Run the migrations not yet run, without Piccolo's English progress; says what it did."""
+    from piccolo.apps.migrations.commands.check import CheckMigrationManager
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    pending = await CheckMigrationManager("all").havent_ran_count()
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not result.success:
+        raise click.ClickException(f"数据库迁移失败：{result.message}")
+    return f"数据库已升级（执行了 {pending} 个迁移）" if pending else "数据库已是最新"
+
+
+async def _init(take: frozenset[str] = frozenset()) -> str:
+    """Create or upgrade the database and load the content files. Where a file and an edit
+    made in the browser disagree the browser's is kept and named, unless `take` names the
+    kind ("course", "banks", "quizzes" or "all") whose files to take."""
     from app.db import DB, is_sqlite, prepare_sqlite_file
 
     if is_sqlite():
@@ -42,27 +59,30 @@ async def _init() -> str:
     from app.quizzes.definitions import read_quiz_dir, sync_quizzes
     from app.quizzes.files import QuizFileError
 
-    result = await run_forwards(app_name="all", migration_id="all", fake=False)
-    if not result.success:
-        raise click.ClickException(f"数据库迁移失败：{result.message}")
+    click.echo(await _migrate())
     try:
         modules = read_course_dir(get_settings().course_dir)
     except CourseFileError as error:
         raise click.ClickException(f"课程文件有误，课程未更新：\n{error}") from None
-    module_count, lesson_count = await sync_course(modules)
+    taking = {kind: kind in take or "all" in take for kind in KINDS}
+    module_count, lesson_count, kept = await sync_course(modules, take_files=taking["course"])
     try:
-        bank_count, written = await load_bank_dir(get_settings().question_bank_dir)
+        bank_count, written, kept_banks = await load_bank_dir(
+            get_settings().question_bank_dir, take_files=taking["banks"]
+        )
     except (BankImportError, BankFormatError) as error:
         raise click.ClickException(f"题库文件有误，题库未更新：\n{error}") from None
     try:
-        quiz_count = await sync_quizzes(read_quiz_dir(get_settings().question_bank_dir / "quizzes"))
+        quizzes = read_quiz_dir(get_settings().question_bank_dir / "quizzes")
+        quiz_count, kept_quizzes = await sync_quizzes(quizzes, take_files=taking["quizzes"])
     except QuizFileError as error:
         problems = "\n".join(error.problems)
         raise click.ClickException(f"测验文件有误，测验未更新：\n{problems}") from None
-    return (
+    ready = (
         f"数据库已就绪；课程 {module_count} 个模块、{lesson_count} 篇课文；"
         f"题库 {bank_count} 个（新增或更新 {written} 题）；测验 {quiz_count} 个。"
     )
+    return "\n".join([ready, *kept, *kept_banks, *kept_quizzes])
 
 
 async def _database_ready() -> bool:
@@ -90,9 +110,24 @@ def main() -> None:
         _fail(str(error))
 
 
-@main.command(help="创建数据库或升级到最新结构；重复运行不会改动任何数据。")
-def init() -> None:
-    click.echo(_run(_init()))
+@main.command(
+    help="创建数据库或升级到最新结构，载入课程、题库和测验文件；重复运行不会改动任何数据。"
+    "文件只补充新的内容：网页上修改过的测验和题目、网页上发布的模块，与文件不同时保留网页上的，"
+    "并逐个说明。"
+)
+@click.option(
+    "--take-files",
+    "take",
+    type=click.Choice(["all", *KINDS]),
+    is_flag=False,
+    flag_value="all",
+    multiple=True,
+    help="与网页上的修改不同时改用文件中的内容；可只指定一类："
+    + "、".join(f"{kind}（{name}）" for kind, name in KINDS.items())
+    + "，可以重复指定",
+)
+def init(take: tuple[str, ...]) -> None:
+    click.echo(_run(_init(frozenset(take))))
 
 
 @main.command(help="初始化数据库并写入演示数据（焦作市单位树、约 2,000 名干部、4 个演示账号）。")
@@ -296,13 +331,19 @@ def banks_lint(files: tuple[Path, ...], strict: bool) -> None:
 )
 @click.option("--bank", "bank_slug", default=None, help="导入到哪个题库（题库标识）")
 @click.option("--dry-run", is_flag=True, help="只检查和预览，不写入")
-def banks_import(file: Path, fmt: str, bank_slug: str | None, dry_run: bool) -> None:
+@click.option(
+    "--as-new",
+    is_flag=True,
+    help="与题库中已有题目对应、内容有改动的题作为新题添加（默认更新原题，存为新版本，"
+    "文件中没有的解析、出处等保留原值）",
+)
+def banks_import(file: Path, fmt: str, bank_slug: str | None, dry_run: bool, as_new: bool) -> None:
     from app.banks.model import BankFormatError
     from app.banks.store import import_file
 
     _require_database()
     try:
-        preview, written = _run(import_file(file, fmt, bank_slug, dry_run))
+        preview, written = _run(import_file(file, fmt, bank_slug, dry_run, as_new=as_new))
     except BankFormatError as error:
         _fail(f"“{file.name}”未导入：{error}")
     click.echo("\n".join(preview.lines()))
@@ -338,8 +379,11 @@ def banks_export(slugs: tuple[str, ...], fmt: str, out_dir: Path | None) -> None
         written = _run(export_banks(slugs, fmt, out_dir or get_settings().question_bank_dir))
     except LookupError as error:
         _fail(str(error))
-    for path, count in written:
-        click.echo(f"已写出 {path}（{count} 题）")
+    for path, export in written:
+        left_out = f"；另有 {len(export.left_out)} 题无法写成 {fmt.upper()}，未导出"
+        click.echo(f"已写出 {path}（{export.written} 题{left_out if export.left_out else ''}）")
+        for reason in export.left_out:
+            click.echo(f"  未导出：{reason}")
 
 
 @main.command(help="备份正在使用的数据库（SQLite 在线备份；PostgreSQL 用 pg_dump）。")

@@ -133,7 +133,11 @@ class SiteSetting(Row, tablename="site_setting"):
 
 
 class Module(Row, tablename="course_module"):
-    """A course module, loaded from its file in `course/`."""
+    """A course module, loaded from its file in `course/`.
+
+    `file_hash` is the fingerprint of its file when last loaded (see `app/lib/seeding.py`);
+    `from_browser`: published through the course import pages, so a different file of the
+    same name, or none, does not replace it unless `peixun init --take-files` asks for it."""
 
     slug = Varchar(length=80, unique=True)
     title = Varchar(length=200)
@@ -143,6 +147,8 @@ class Module(Row, tablename="course_module"):
     source_file = Varchar(length=255, default="")
     note = Text(default="")
     active = Boolean(default=True)
+    file_hash = Varchar(length=64, default="")
+    from_browser = Boolean(default=False)
 
 
 class Lesson(Row, tablename="lesson"):
@@ -172,23 +178,27 @@ class LessonProgress(Row, tablename="lesson_progress"):
 
 
 class Bank(Row, tablename="bank"):
-    """A question bank; the shipped ones are loaded from `question_banks/`."""
+    """A question bank; the shipped ones are loaded from `question_banks/`. `file_hash`: the
+    fingerprint of its file's title and module when last loaded."""
 
     slug = Varchar(length=80, unique=True)
     title = Varchar(length=200)
     module = ForeignKey(Module, null=True, on_delete=OnDelete.restrict)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    file_hash = Varchar(length=64, default="")
 
 
 class Question(Row, tablename="question"):
-    """A question's lasting identity: its key within its bank. Its content is in versions."""
+    """A question's lasting identity: its key within its bank. Its content is in versions.
+    `file_hash`: the fingerprint of the question in its bank file when last loaded."""
 
     bank = ForeignKey(Bank, on_delete=OnDelete.restrict, index=True)
     key = Varchar(length=64)  # unique within the bank (index in a migration)
     sort_order = Integer(default=0)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    file_hash = Varchar(length=64, default="")
 
 
 class QuestionVersion(Row, tablename="question_version"):
@@ -235,6 +245,7 @@ class Quiz(Row, tablename="quiz"):
     active = Boolean(default=True)
     source_file = Varchar(length=255, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    file_hash = Varchar(length=64, default="")  # its file's definition when last loaded
 
 
 class Attempt(Row, tablename="attempt"):
@@ -253,7 +264,7 @@ class Attempt(Row, tablename="attempt"):
     started_at = Timestamptz(default=TimestamptzNow())
     deadline_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
-    finished_by = Varchar(length=20, default="")  # "cadre", "deadline", "sweep"
+    finished_by = Varchar(length=20, default="")  # "cadre", "deadline", "sweep", "quiz_started"
     awarded = DoublePrecision(null=True, default=None)
     total = DoublePrecision(null=True, default=None)
     score = DoublePrecision(null=True, default=None)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
+
+from app.asgi import create_app
 from app.tables import (
     Attendance,
     AuditEvent,
@@ -25,7 +29,7 @@ from app.trainings.checkin import (
     new_code,
     normalize_code,
 )
-from tests.conftest import login, post_form
+from tests.conftest import csrf, login, post_form
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -251,6 +255,32 @@ async def test_guessing_codes_is_throttled(client, tree, people):
     await post_form(client, "/logout")
     await login(client, cadre.username)
     assert "签到成功" in (await checkin(client, "123456")).text
+
+
+async def test_simultaneous_wrong_codes_cannot_slip_past_the_limit(tree, people):
+    cadre = people["cadre"]
+    await make_rotation(tree, [cadre])
+    burst = 8 * CHECKIN_FAILURE_LIMIT
+    app = create_app()
+    # In the app's lifespan, so PostgreSQL serves the burst from its pool as in production;
+    # through httpx's own transport, which (unlike the test client's) runs requests at once.
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+        ) as phone,
+    ):
+        await login(phone, cadre.username)
+        await phone.get("/checkin")
+        form = {"_csrf_token": csrf(phone)}
+        responses = await asyncio.gather(
+            *(phone.post("/checkin", data={**form, "code": f"{900000 + n}"}) for n in range(burst))
+        )
+    wrong = [r for r in responses if r.status_code == 400 and "签到码不正确" in r.text]
+    throttled = [r for r in responses if r.status_code == 429 and "输错的次数太多" in r.text]
+    assert (len(wrong), len(throttled)) == (CHECKIN_FAILURE_LIMIT, burst - CHECKIN_FAILURE_LIMIT)
+    assert await failed_checkins() == CHECKIN_FAILURE_LIMIT
+    assert await Attendance.count() == 0
 
 
 async def test_checking_in_needs_signing_in(client, tree, people):

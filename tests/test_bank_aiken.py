@@ -54,6 +54,50 @@ def test_crlf_bom_and_extra_blank_lines() -> None:
     assert result.questions[0].line == 3
 
 
+# As trainers write Aiken in Word: blank lines around the options, "A、" and "答案：".
+WORD_STYLE = """\
+工会会员大会的职权一般不包括下列哪一项？
+
+A、选举工会委员会
+B、审议工会工作报告
+
+C、任命企业经理
+答案：C
+
+基层工会开展活动应当坚持什么原则？
+
+A．依法依规
+B．随意安排
+正确答案：A
+"""
+
+
+def test_blank_lines_between_the_stem_and_its_options_and_chinese_marks() -> None:
+    result = parse_aiken(WORD_STYLE)
+    assert not result.problems
+    assert [(q.line, q.stem, q.options, q.answer) for q in result.questions] == [
+        (
+            1,
+            "工会会员大会的职权一般不包括下列哪一项？",
+            ("选举工会委员会", "审议工会工作报告", "任命企业经理"),
+            ("C",),
+        ),
+        (9, "基层工会开展活动应当坚持什么原则？", ("依法依规", "随意安排"), ("A",)),
+    ]
+
+
+def test_options_and_answers_it_cannot_read_are_named_with_the_change() -> None:
+    text = "题一？\nA：甲\nB：乙\n答案 B\n"
+    assert messages(text) == [
+        "第 2 行：选项“A：甲”的写法无法识别，请写成“A. 甲”或“A、甲”",
+        "第 3 行：选项“B：乙”的写法无法识别，请写成“B. 乙”或“B、乙”",
+        "第 4 行：答案行“答案 B”的写法无法识别，请写成“ANSWER: B”或“答案：B”",
+    ]
+    assert messages("题一？\nA. 甲\nB. 乙\nC：丙\nANSWER: A\n") == [
+        "第 4 行：选项“C：丙”的写法无法识别，请写成“C. 丙”或“C、丙”"
+    ]
+
+
 def test_option_without_question() -> None:
     assert messages("A. 甲\nB. 乙\nANSWER: A\n") == ["第 1 行：选项 A 前没有题目文字"]
 

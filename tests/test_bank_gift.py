@@ -44,9 +44,12 @@ def test_multiple_choice_with_weights():
     assert q.options == ("维护职工权益", "组织培训", "经营企业")
 
 
-def test_weights_with_one_positive_option_make_a_single_choice():
+def test_weights_with_one_positive_option_stay_a_multiple_response_question():
+    # Moodle's "multiple answers" question shows check boxes; one right box keeps it 多选.
     q = one("题干{~%100%甲 ~%-50%乙 ~丙}")
-    assert (q.type, q.answer) == ("single", ("A",))
+    assert (q.type, q.answer) == ("multiple", ("A",))
+    back = parse_gift(render_gift([q])).questions[0]
+    assert back.same_content(q)
 
 
 @pytest.mark.parametrize(
@@ -94,8 +97,24 @@ def test_general_and_per_answer_feedback_go_to_the_explanation():
 
 def test_multi_line_question_reads_as_one_line():
     q = one("::q1::工会委员会\n  每届任期 {\n    ~两年\n    =三年或者五年#对\n} 。")
-    assert q.stem == "工会委员会 每届任期 ___ 。"
+    assert q.stem == "工会委员会每届任期 ___ 。"
     assert q.options == ("两年", "三年或者五年")
+    latin = one("The American holiday of\n  Thanksgiving is{T}")
+    assert latin.stem == "The American holiday of Thanksgiving is"
+
+
+def test_a_chinese_stem_over_several_lines_is_joined_without_spaces():
+    text = (
+        "::r1::基层工会委员会\n"
+        "每届任期三年或者五年，\n"
+        "具体任期由会员大会\n"
+        "决定。{T\n"
+        "####任期届满应当按期\n"
+        "换届选举。}\n"
+    )
+    q = one(text)
+    assert q.stem == "基层工会委员会每届任期三年或者五年，具体任期由会员大会决定。"
+    assert q.explanation == "任期届满应当按期换届选举。"
 
 
 # --- escapes, comments, titles, formats, categories ----------------------------------------
@@ -139,6 +158,81 @@ def test_text_formats():
     assert q.options == ("甲", "乙")
     assert one("[markdown]**工会**委员会{T}").stem == "**工会**委员会"
     assert one("::t1::[plain]<b>原样</b>{T}").stem == "<b>原样</b>"
+
+
+# As Moodle 4 writes a question bank export: the id number and tags in a comment, text
+# formats on the question and, where they differ from it, on answers and feedback.
+MOODLE_EXPORT = """\
+// question: 0  name: Switch category to $course$/top/默认/工会基础知识
+$CATEGORY: $course$/top/默认/工会基础知识
+
+
+// question: 2041  name: 会员权利
+// [id:ghzs-001] [tag:会员] [tag:权利]
+::会员权利::[html]<p>下列属于工会会员<strong>权利</strong>的是（&nbsp;&nbsp;）。</p>{
+\t=<p>选举权和被选举权</p>#<p>正确，见&ldquo;会员&rdquo;一章。</p>
+\t~<p>任命企业负责人</p>#[moodle]不属于会员权利。
+\t~[plain]<审批企业预算>
+\t####<p>会员的权利</p><p>写在章程的会员一章。</p>
+}
+
+// question: 2042  name: 职工之家
+// [id:ghzs-002]
+// [tag:职工之家]
+::职工之家::[moodle]职工之家建设
+包括以下哪些方面？{
+\t~%50%[html]<p>阵地建设&amp;制度建设</p>#[html]<p>对。<br>阵地和制度。</p>
+\t~%50%队伍建设
+\t~%-100%[markdown]**经营创收**
+\t####[html]<ul><li>阵地</li><li>制度</li></ul>
+}
+
+// question: 2043  name: 组织原则
+// [id:ghzs-003]
+::组织原则::[html]<p>工会实行的组织原则是？</p>{
+\t~%100%<p>民主集中制</p>
+\t~%-100%<p>行政命令</p>
+\t~%-100%<p>自由放任</p>
+}
+"""
+
+
+def test_a_moodle_export_with_formats_ids_and_tags():
+    result = parse_gift(MOODLE_EXPORT)
+    assert not result.problems and not result.skipped
+    first, second, third = result.questions
+    assert [q.key for q in result.questions] == ["ghzs-001", "ghzs-002", "ghzs-003"]
+    assert first.tags == ("category:默认/工会基础知识", "会员", "权利")
+    assert second.tags == ("category:默认/工会基础知识", "职工之家")
+
+    assert first.stem == "下列属于工会会员权利的是（ ）。"
+    assert first.options == ("选举权和被选举权", "任命企业负责人", "<审批企业预算>")
+    assert first.explanation == (
+        "会员的权利\n写在章程的会员一章。\nA：正确，见“会员”一章。\nB：不属于会员权利。"
+    )
+    assert second.stem == "职工之家建设包括以下哪些方面？"
+    assert second.options == ("阵地建设&制度建设", "队伍建设", "**经营创收**")
+    assert (second.type, second.answer) == ("multiple", ("A", "B"))
+    assert second.explanation == "阵地\n制度\nA：对。\n阵地和制度。"
+    assert (third.type, third.answer) == ("multiple", ("A",))
+    assert third.options == ("民主集中制", "行政命令", "自由放任")
+
+
+def test_an_id_that_cannot_be_a_key_leaves_the_title_or_place_as_the_key():
+    result = parse_gift("// [id:第一题]\n::m1-q01::甲{T}\n\n// [id:a\\]b]\n乙{F}")
+    assert [q.key for q in result.questions] == ["m1-q01", "gift-002"]
+    clash = parse_gift("// [id:Q-1]\n甲{T}\n\n// [id:Q-1]\n乙{F}")
+    assert [p.message for p in clash.problems] == ["第 5 行：Moodle 的 ID“Q-1”与第 2 行的重复。"]
+
+
+def test_html_scripts_and_entities_become_plain_text():
+    q = one("[html]<p>甲&lt;乙&gt;</p><script>alert(1)</script><style>p\\{color: red\\}</style>{T}")
+    assert q.stem == "甲<乙>"
+
+
+def test_render_keeps_text_that_looks_like_a_format_marker():
+    q = Question("k", "single", "题", ("[html]<b>甲</b>", "乙"), ("A",), explanation="[plain]解")
+    assert parse_gift(render_gift([q])).questions[0].same_content(q)
 
 
 def test_categories_become_tags():
@@ -306,7 +400,9 @@ def test_render_refuses_what_gift_cannot_hold():
     with pytest.raises(BankFormatError, match="two"):
         render_gift([two_blanks])
     one_answer = Question("m", "multiple", "题", ("甲", "乙"), ("A",))
-    assert "少于两个答案" in gift_export_problem(one_answer)
+    assert gift_export_problem(one_answer) is None  # written with weights, read back as 多选
+    no_answer = Question("m", "multiple", "题", ("甲", "乙"), ())
+    assert "没有答案" in gift_export_problem(no_answer)
 
 
 # --- round trip own → GIFT → own -----------------------------------------------------------

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from app.banks.lint import ERROR, WARNING, format_report, lint_banks, lint_paths
@@ -140,8 +141,35 @@ def test_structure_checks_on_questions_from_any_format():
     report = lint(("x.md", BankHeader("m1", "测试", "m1"), ParseResult(questions)))
     assert [f.line for f in found(report, ERROR, "不在选项中")] == [10]
     assert [f.line for f in found(report, ERROR, "有且只有一个答案")] == [20]
-    assert [f.line for f in found(report, ERROR, "至少要有两个答案")] == [30]
+    assert [f.line for f in found(report, WARNING, "只有一个正确答案")] == [30]
+    assert not found(report, ERROR, "多选")
     assert [f.line for f in found(report, ERROR, "选项 B 与选项 A 重复")] == [40]
+
+
+def test_a_multiple_response_question_with_one_right_answer_goes_through_every_format():
+    # Moodle's "multiple answers" question with one right box (check boxes, not a radio).
+    from app.banks.editor_form import form_of, question_from_form
+    from app.banks.gift import parse_gift, render_gift
+    from app.banks.pasted_text import parse_pasted_text
+    from app.banks.xlsx import parse_xlsx, render_xlsx
+
+    gift = "::m1-q9::工会实行的组织原则是？{~%100%民主集中制 ~%-100%行政命令 ~%-100%自由放任}"
+    (read,) = parse_gift(gift).questions
+    question = replace(read, explanation="见原文。", source_ref="导语")
+    assert (question.type, question.answer) == ("multiple", ("A",))
+    report = lint(("m.gift", BankHeader("m1", "测试", "m1"), ParseResult((question,))))
+    assert report.errors == 0
+    assert len(found(report, WARNING, "是多选题，但只有一个正确答案（A）")) == 1
+
+    _header, own = parse_bank(render_bank(BankHeader("m1", "测试", "m1"), [question]))
+    assert own.ok and own.questions[0].same_content(question), own.problems
+    xlsx = parse_xlsx(render_xlsx([question]))
+    assert xlsx.ok and xlsx.questions[0].same_content(question), xlsx.problems
+    assert parse_gift(render_gift([question])).questions[0].same_content(question)
+    assert question_from_form(form_of(question), question.key)[1] == {}
+    paste = "一、不定项选择题\n1. 工会实行的组织原则是？\nA. 民主集中制 B. 行政命令\n答案：A\n"
+    result = parse_pasted_text(paste)
+    assert result.ok and result.questions[0].type == "multiple", result.problems
 
 
 def test_missing_explanation_and_source_are_warnings():

@@ -590,7 +590,7 @@ async def test_moodle_examples_import_through_the_browser(client, people):
     assert (
         "第 202 行：数值题（numerical）“Numerical example”，本平台没有这种题型，已跳过。" in shown
     )
-    assert len(re.findall(r"<tr><td class=\"nowrap\">", preview)) == 32
+    assert len(re.findall(r'<article class="import-item"', preview)) == 32
     assert await Bank.count() == 0 and await Upload.count() == 1  # nothing written yet
 
     done = await post_form(client, confirm_url(preview))

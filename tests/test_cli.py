@@ -328,3 +328,86 @@ def test_backup_and_restore_round_trip_a_live_sqlite_database(demo_db, tmp_path)
     refused = peixun("restore", str(not_a_backup), "--yes", db=demo_db)
     assert refused.returncode == 1 and "不是本平台的 SQLite 备份" in refused.stderr
     assert counts(demo_db) == before
+
+
+def test_banks_import_keeps_fields_the_file_does_not_carry_or_adds_as_new(demo_db, tmp_path):
+    """A question pasted from Word without 解析 or 出处 that matches zhongyao-jianghua-018."""
+    pasted = tmp_path / "粘贴.txt"
+    pasted.write_text(
+        "四、填空题\n"
+        "1. 【填空题】深刻领会深化工会改革和建设是工会永葆生机活力、当好______的动力所在。\n"
+        "答案：桥梁纽带/桥梁和纽带\n",
+        encoding="utf-8",
+    )
+    current = (
+        "SELECT v.blanks, v.explanation, v.source_ref FROM question_version v "
+        "JOIN question q ON q.id = v.question WHERE q.key = ? AND v.is_current"
+    )
+    (before,) = query(demo_db, current, "zhongyao-jianghua-018")
+    assert before[1] and before[2] == "二（一）"
+
+    added = peixun(
+        "banks", "import", str(pasted), "--bank", "zhongyao-jianghua", "--as-new", db=demo_db
+    )
+    assert added.returncode == 0, added.stderr
+    assert "作为新题添加，题库中的“zhongyao-jianghua-018”不变" in added.stdout
+    assert "已导入：新题 1，新版本 0，未变 0。" in added.stdout
+    assert query(demo_db, current, "zhongyao-jianghua-018") == [before]
+
+    updated = peixun("banks", "import", str(pasted), "--bank", "zhongyao-jianghua", db=demo_db)
+    assert updated.returncode == 0, updated.stderr
+    assert "第 1 题（zhongyao-jianghua-018）修改（存为新版本）：" in updated.stdout
+    assert "答案：第 1 空：桥梁纽带 → 第 1 空：桥梁纽带 或 桥梁和纽带" in updated.stdout
+    assert "保留原值（导入的内容中没有）：解析、出处、难度" in updated.stdout
+    assert "已导入：新题 0，新版本 1，未变 0。" in updated.stdout
+    (after,) = query(demo_db, current, "zhongyao-jianghua-018")
+    assert after == ('[["桥梁纽带", "桥梁和纽带"]]', before[1], before[2])
+
+
+def test_init_reports_the_database_upgrade_in_chinese(tmp_path):
+    db = tmp_path / "fresh.sqlite3"
+    first = peixun("init", db=db)
+    assert first.returncode == 0, first.stderr
+    ran = count(db, "migration")
+    assert first.stdout.splitlines()[0] == f"数据库已升级（执行了 {ran} 个迁移）"
+    second = peixun("init", db=db)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.splitlines()[0] == "数据库已是最新"
+    for output in (first.stdout + first.stderr, second.stdout + second.stderr):
+        assert "migration" not in output.lower() and "PEIXUN" not in output, output
+
+
+def test_gift_export_counts_what_it_wrote_and_names_what_it_could_not(demo_db, tmp_path):
+    from app.banks.gift import parse_gift
+
+    out = tmp_path / "gift"
+    result = peixun(
+        "banks", "export", "luoshi-zhiyao", "--format", "gift", "--out", str(out), db=demo_db
+    )
+    assert result.returncode == 0, result.stderr
+    path = out / "luoshi-zhiyao.gift.txt"
+    written = parse_gift(path.read_text(encoding="utf-8")).questions
+    in_bank = "SELECT count(*) FROM question q JOIN bank b ON q.bank = b.id WHERE b.slug = ?"
+    [(total,)] = query(demo_db, in_bank + " AND q.active", "luoshi-zhiyao")
+    assert len(written) == total - 1  # luoshi-zhiyao-002 has two blanks
+    assert result.stdout.splitlines() == [
+        f"已写出 {path}（{len(written)} 题；另有 1 题无法写成 GIFT，未导出）",
+        "  未导出：题目“luoshi-zhiyao-002”有 2 个空，GIFT 每题只能有一个空",
+    ]
+
+
+def test_banks_import_names_each_problem_once_and_counts_what_it_read(demo_db, tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["题型", "题干", "选项A", "选项B", "答案"])
+    sheet.append(["单选", "工会会员大会每届任期几年？", "三年或者五年", "十年", "A"])
+    sheet.append(["单选", "职工之家建设包括哪些方面？", "阵地建设", "制度建设", "Z"])
+    path = tmp_path / "题库.xlsx"
+    book.save(path)
+    result = peixun("banks", "import", str(path), db=demo_db)
+    assert result.returncode == 1, result.stderr
+    shown = result.stdout.splitlines()
+    assert "读到 1 题：单选 1" in shown
+    problem = "第 3 行 E 列（答案）：答案中的“Z”不在选项中（现有选项：A–B）。"
+    assert [line for line in shown if "“Z”" in line] == [f"错误：{problem}"]
+    assert "错误：请指定导入到哪个题库（题库标识）。" in shown

@@ -23,7 +23,7 @@ from app.course.files import (
 )
 from app.course.importing import ImportRefused, import_document
 from app.course.lessons import read_course_dir
-from app.course.plan import PlanError, build_modules, default_plan, read_plan
+from app.course.plan import PlanError, build_modules, default_plan, parts_of, read_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "course"
@@ -159,6 +159,29 @@ def test_a_charter_becomes_a_module_per_chapter_with_short_articles_grouped():
         "第一章 第三条",
     ]
     assert [lesson.title for lesson in modules[2].lessons] == ["第四条至第五条"]
+
+
+def test_text_after_an_articles_items_is_read_in_the_articles_lesson():
+    # Written for this test; not the text of any real rules.
+    document = parse_document(
+        "第一条 为测试导入，制定本测试办法。\n"
+        "第二条 测试小组履行下列职责：\n"
+        "（一）编写测试文本；\n"
+        "（二）核对解析结果。\n"
+        "测试小组的职责由组长分工落实。\n"
+        "第三条 测试小组每月汇总一次结果。\n"
+    )
+    parts = {part.source_ref: part.paragraphs for part in parts_of(document)}
+    assert parts["第二条"] == (
+        "第二条测试小组履行下列职责：",
+        "（一）编写测试文本；",
+        "（二）核对解析结果。",
+        "测试小组的职责由组长分工落实。",
+    )
+    assert "第二条（二）" not in parts
+    lessons = build_modules(document, default_plan(document, "ceshi"), SourceInfo())
+    by_ref = {lesson.source_ref: lesson for module in lessons for lesson in module.lessons}
+    assert by_ref["第二条"].paragraphs[-1] == "测试小组的职责由组长分工落实。"
 
 
 def test_a_word_document_imports(tmp_path):

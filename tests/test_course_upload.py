@@ -513,7 +513,7 @@ async def test_a_failed_write_writes_nothing_and_keeps_the_form(client, people, 
 
 
 async def test_a_failure_after_writing_removes_the_files(client, people, course_dir, monkeypatch):
-    async def broken_sync(modules):
+    async def broken_sync(modules, **options):
         await Module.insert(Module(slug="halfway", title="写了一半"))
         raise RuntimeError("database went away")
 

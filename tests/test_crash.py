@@ -70,6 +70,7 @@ def test_answers_survive_the_server_being_killed(quiz_ready):
                 "/login",
                 data={"username": "13800000001", "password": PASSWORD, "_csrf_token": token},
             )
+            token = phone.cookies["csrftoken"]  # signing in hands out the session's own token
             attempt = phone.post("/quizzes/xuexi-daodu-quiz", data={"_csrf_token": token})
             url = attempt.headers["location"]
             page = phone.get(url).text
@@ -112,7 +113,7 @@ def _signed_in(base: str) -> tuple[httpx.Client, str]:
     phone.post(
         "/login", data={"username": "13800000001", "password": PASSWORD, "_csrf_token": token}
     )
-    return phone, token
+    return phone, phone.cookies["csrftoken"]  # signing in hands out the session's own token
 
 
 @pytest.mark.skipif(not DATABASE_URL.startswith("sqlite"), reason="SQLite 专项检查")

@@ -29,6 +29,14 @@ def walk(sections: tuple[Section, ...]):
         yield from walk(section.children)
 
 
+def in_order(sections: tuple[Section, ...]):
+    """The sections' paragraphs in reading order: own text, parts below, text after them."""
+    for section in sections:
+        yield from section.paragraphs
+        yield from in_order(section.children)
+        yield from section.after
+
+
 def by_ref(document: Document) -> dict[str, Section]:
     return {section.source_ref: section for section in walk(document.sections)}
 
@@ -40,8 +48,7 @@ def all_text(document: Document, colon: str = "：") -> str:
     if meta.addressees:
         pieces.append(meta.addressees + colon)
     pieces.extend(document.preamble)
-    for section in walk(document.sections):
-        pieces.extend(section.paragraphs)
+    pieces.extend(in_order(document.sections))
     pieces.extend(document.closing)
     pieces.extend([meta.issuer or "", meta.date or ""])
     return "".join(pieces)
@@ -386,7 +393,9 @@ def test_notice_outline_json_round_trips(notice: Document) -> None:
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
     assert data["meta"]["doc_number"] == "焦工文〔2023〕93号"
     second = data["sections"][1]
-    assert set(second) == {"source_ref", "number", "title", "level", "paragraphs", "children"}
+    assert set(second) == {
+        "source_ref", "number", "title", "level", "paragraphs", "children", "after"
+    }  # fmt: skip
     assert second["children"][3]["source_ref"] == "二（四）"
     assert data["closing"] == list(notice.closing)
 
@@ -597,6 +606,56 @@ def test_charter_style_test_document() -> None:
     assert refs["第一章 第二条（一）"].level == 3
     assert document.closing == ()
     assert all_text(document) == compact(TEST_CHARTER)
+
+
+# Written for these tests; not the text of any real rules. An article's items, then a
+# paragraph of the article after them.
+ITEMS_THEN_TEXT = lines(
+    "测试小组工作办法（非正式文本）",
+    "第一条　为测试大纲解析，制定本测试办法。",
+    "第二条　测试小组履行下列职责：",
+    "（一）编写测试文本；",
+    "（二）核对解析结果。",
+    "测试小组的职责由组长分工落实。",
+    "组长每月检查一次。",
+    "第三条　测试小组履行职责，可以请求下列协助：",
+    "（一）提供样例文件；",
+    "（二）说明文件格式：",
+    "1. 文件的编码；",
+    "2. 文件的版式。",
+    "提供协助的单位应当及时答复。",
+    "第四条　测试小组每月汇总一次结果。",
+)
+
+
+def test_text_after_an_articles_items_belongs_to_the_article() -> None:
+    document = parse_document(ITEMS_THEN_TEXT)
+    refs = by_ref(document)
+    assert refs["第二条（二）"].paragraphs == ("（二）核对解析结果。",)
+    assert refs["第二条"].paragraphs == ("第二条测试小组履行下列职责：",)
+    assert refs["第二条"].after == ("测试小组的职责由组长分工落实。", "组长每月检查一次。")
+    assert refs["第三条（二）2"].paragraphs == ("2.文件的版式。",)
+    assert refs["第三条"].after == ("提供协助的单位应当及时答复。",)
+    assert refs["第四条"].paragraphs == ("第四条测试小组每月汇总一次结果。",)
+    assert all_text(document) == compact(ITEMS_THEN_TEXT)  # in reading order
+    assert rejoin_lines(ITEMS_THEN_TEXT)[4:7] == [
+        "（二）核对解析结果。",
+        "测试小组的职责由组长分工落实。",
+        "组长每月检查一次。",
+    ]
+    assert outline_json(document)["sections"][1]["after"] == list(refs["第二条"].after)
+    # A notice's subsection goes on after its heading: only an article's items are closed.
+    notice = parse_document(lines("一、总体要求", "（一）加强领导。", "各单位要重视。"))
+    assert by_ref(notice)["一（一）"].paragraphs == ("（一）加强领导。", "各单位要重视。")
+
+
+def test_an_item_that_does_not_end_its_list_keeps_the_next_paragraph() -> None:
+    document = parse_document(
+        lines("第一条　测试小组负责：", "（一）编写测试文本，", "并及时更新；", "（二）核对结果。")
+    )
+    refs = by_ref(document)
+    assert refs["第一条（一）"].paragraphs == ("（一）编写测试文本，", "并及时更新；")
+    assert refs["第一条"].after == ()
 
 
 def test_articles_under_general_provisions_and_restarted_numbers() -> None:

@@ -33,6 +33,7 @@ from app.tables import (
     Batch,
     ClassSession,
     Completion,
+    Enrollment,
     Lesson,
     LessonProgress,
     Module,
@@ -43,6 +44,7 @@ from app.tables import (
 from app.trainings.certificates import mask_name
 from app.trainings.progress import recompute
 from tests.conftest import PASSWORD, csrf, login, post_form
+from tests.test_api import bearer, make_token
 from tests.test_course_upload import form_values
 from tests.test_quizzes import FETCH, paper, start
 
@@ -220,6 +222,151 @@ async def test_every_page_has_the_security_headers(client, people, content):
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"]
+
+
+def assert_security_headers(response, what: str) -> None:
+    csp = response.headers.get("content-security-policy", "")
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, what
+    assert response.headers.get("x-content-type-options") == "nosniff", what
+    assert response.headers.get("referrer-policy") == "same-origin", what
+
+
+async def test_static_files_and_the_api_carry_the_security_headers(client, people, tree):
+    token = await make_token(tree["jiefang"], people["admin"])
+    responses = {
+        "static file": await client.get("/static/app.css"),
+        "missing static file": await client.get("/static/no-such-file.css"),
+        "API answer": await client.get("/api/v1/trainings", headers=bearer(token)),
+        "API without a token": await client.get("/api/v1/trainings"),
+        "API 404 of a route": await client.get("/api/v1/no-such-route", headers=bearer(token)),
+        "API 404 before routing": await client.get("/api/no-such-version"),
+        "API 405": await client.post("/api/v1/trainings", headers=bearer(token)),
+        "page 404 before routing": await client.get("/no-such-page"),
+        "redirect to sign in": await client.get("/people"),
+    }
+    expected = {
+        "static file": 200,
+        "missing static file": 404,
+        "API answer": 200,
+        "API without a token": 401,
+        "API 404 of a route": 404,
+        "API 404 before routing": 404,
+        "API 405": 405,
+        "page 404 before routing": 404,
+        "redirect to sign in": 302,
+    }
+    for what, response in responses.items():
+        assert response.status_code == expected[what], what
+        assert_security_headers(response, what)
+        assert "strict-transport-security" not in response.headers, what
+
+
+async def test_strict_transport_security_on_every_response_when_served_over_https(
+    people, tree, monkeypatch
+):
+    from litestar.testing import AsyncTestClient
+
+    from app import asgi
+
+    https = dataclasses.replace(get_settings(), https=True)
+    monkeypatch.setattr(asgi, "get_settings", lambda: https)
+    token = await make_token(tree["jiefang"], people["admin"])
+    async with AsyncTestClient(app=asgi.create_app(), base_url="https://testserver.local") as c:
+        c.follow_redirects = False
+        for url, headers in (
+            ("/login", {}),
+            ("/", {}),
+            ("/static/app.css", {}),
+            ("/static/no-such-file.css", {}),
+            ("/api/v1/trainings", bearer(token)),
+            ("/api/v1/trainings", {}),
+            ("/no-such-page", {}),
+        ):
+            response = await c.get(url, headers=headers)
+            hsts = response.headers.get("strict-transport-security", "")
+            assert re.fullmatch(r"max-age=\d{8,}(; includeSubDomains)?", hsts), url
+            assert int(hsts.split("=")[1].split(";")[0]) >= 31_536_000, url
+
+
+@pytest.fixture
+async def reported(tree, people, content):
+    """A training with the cadre enrolled and finished (with a certificate)."""
+    training = Training(
+        title="缓存测试轮训", kind="rotation", unit=tree["city"].id, credit_hours=8.0
+    )
+    await training.save()
+    batch = Batch(training=training.id, name="第一期")
+    await batch.save()
+    cadre = people["cadre"]
+    enrollment = Enrollment(
+        training=training.id,
+        batch=batch.id,
+        account=cadre.id,
+        unit=cadre.unit,
+        quiz_score=91.0,
+        completed_at=datetime.now(UTC),
+    )
+    await enrollment.save()
+    completion = Completion(
+        training=training.id, account=cadre.id, enrollment=enrollment.id, code="HUANCUN01"
+    )
+    await completion.save()
+    return {"training": training.id, "completion": completion.id}
+
+
+async def test_pages_and_downloads_with_names_or_scores_are_never_stored(client, people, reported):
+    t, c = reported["training"], reported["completion"]
+    reports = f"/reports/trainings/{t}"
+    per_role = {
+        None: ["/login", "/verify/HUANCUN01", "/verify/NOSUCHCODE"],
+        "13800000001": ["/", "/my/trainings", f"/my/certificates/{c}", "/mistakes", "/checkin"],
+        "jf-admin": [
+            "/",
+            "/people",
+            f"/people/{people['cadre'].id}",
+            "/units",
+            f"{reports}/roster",
+        ],
+        "trainer": [
+            "/",
+            "/trainings",
+            f"/trainings/{t}",
+            f"/trainings/{t}/enrollments",
+            f"/trainings/{t}/certificates/{c}",
+            "/banks/xuexi-daodu",
+            "/admin/quizzes",
+        ],
+        "admin": ["/", "/audit", "/reports", f"{reports}/summary", "/admin/api-tokens"],
+    }
+    downloads = {
+        "jf-admin": [
+            "/people/import/template.xlsx",
+            *(
+                f"{reports}/{kind}.{ext}"
+                for kind in ("summary", "roster", "reminders")
+                for ext in ("xlsx", "csv")
+            ),
+        ],
+        "trainer": [
+            "/banks/template.xlsx",
+            "/banks/xuexi-daodu/export.md",
+            "/banks/xuexi-daodu/export.gift.txt",
+            "/banks/xuexi-daodu/export.xlsx",
+        ],
+    }
+    for account in per_role:
+        if account:
+            await login(client, account)
+        for url in (*per_role[account], *downloads.get(account, [])):
+            response = await client.get(url)
+            assert response.status_code in (200, 404), f"{account} {url}"
+            assert "no-store" in response.headers.get("cache-control", ""), f"{account} {url}"
+            if url in downloads.get(account, []):
+                assert response.headers["content-disposition"].startswith("attachment"), url
+        if account:
+            await post_form(client, "/logout")
+    # Static files may be kept by the browser: they hold nobody's data.
+    assert "no-store" not in (await client.get("/static/app.css")).headers.get("cache-control", "")
 
 
 # ---------------------------------------------------------------- the Markup the app makes

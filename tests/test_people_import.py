@@ -393,6 +393,7 @@ async def test_two_simultaneous_confirmations_import_once(client, people):
         await browser.post(
             "/login", data={"username": "admin", "password": PASSWORD, "_csrf_token": token}
         )
+        token = browser.cookies["csrftoken"]  # signing in hands out the session's own token
         preview = await browser.post(
             "/people/import",
             files={"file": ("名单.xlsx", make_xlsx(GOOD), XLSX)},
@@ -430,3 +431,22 @@ async def test_unconfirmed_uploads_are_removed_after_a_day(client, people):
     await login(client, "admin")
     assert (await upload(client, make_xlsx(GOOD))).status_code == 200
     assert [u["filename"] for u in await Upload.select(Upload.filename)] == ["名单.xlsx"]
+
+
+def test_the_password_list_writes_every_cell_as_text_never_a_formula():
+    from app.accounts.cadre_import import CadreDraft
+    from app.accounts.people_import import CreatedAccount, accounts_xlsx
+
+    draft = CadreDraft(2, "吴一", 3, '=HYPERLINK("x")', "=1+1", "13700000001", "男", "0012")
+    sheet = load_workbook(io.BytesIO(accounts_xlsx([CreatedAccount(draft, "2345678923")])))
+    row = next(sheet.worksheets[0].iter_rows(min_row=2))
+    assert [c.value for c in row] == [
+        1,
+        "吴一",
+        '=HYPERLINK("x")',
+        "=1+1",
+        "13700000001",
+        "2345678923",
+    ]
+    assert [c.data_type for c in row] == ["n", "s", "s", "s", "s", "s"]
+    assert all(c.number_format == "@" for c in row[1:])  # text, also when typed over

@@ -202,9 +202,10 @@ async def test_the_roster_xlsx_reads_back(client, people, tree, rotation):
     assert [r[2] for r in data] == ["赵主席", *STROKE_ORDER]
     assert {r[1] for r in data} == {"解放区总工会", "解放区人民医院工会"}
     wang = next(r for r in data if r[2] == "王五")
-    assert wang[4:] == ["集中轮训", "第一期", "5/8", 55, None, "未完成", 4, "2/5"]
+    assert wang[4:] == ["集中轮训", "第一期", "5/8 篇", 55, None, "未完成", 4, "2/5 次"]
     ding = next(r for r in data if r[2] == "丁七")
-    assert ding[9] == "2026-11-20 14:30"  # stored in UTC, shown in Beijing time
+    assert ding[9] == datetime(2026, 11, 20, 14, 30)  # stored in UTC, shown in Beijing time
+    assert detail.cell(row=4 + data.index(ding), column=10).number_format == "yyyy-mm-dd hh:mm"
     assert ding[10] == 12
     summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
     assert summary[0][0] == f"{TITLE}完成情况汇总表"
@@ -244,7 +245,7 @@ async def test_the_roster_csv_has_a_bom_and_only_the_subtree(client, people, tre
     await login(client, "jf-admin")
     response = await client.get(_url(rotation, "roster.csv"))
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"  # the charset once
     rows = _csv(response)
     assert rows[0][:3] == ["序号", "单位", "姓名"]
     assert [r[2] for r in rows[1:]] == ["赵主席", *STROKE_ORDER]

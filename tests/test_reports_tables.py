@@ -36,7 +36,18 @@ from app.reports.summary import (
     subtree_figures,
     summary_rows,
 )
-from app.reports.writers import BOM, csv_text, display_width, filename, safe_text
+from app.reports.writers import (
+    BOM,
+    DATETIME,
+    INTEGER,
+    LONG_TEXT,
+    RATE,
+    TEXT,
+    csv_text,
+    display_width,
+    filename,
+    safe_text,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -315,12 +326,12 @@ def test_a_detail_row():
         "委员",
         "集中轮训",
         "第一期",
-        "5/8",
+        "5/8 篇",
         55,
         "不合格",
         "未完成",
         4.5,
-        "2/5",
+        "2/5 次",
     )
     finished = enrollment(
         quiz_score=86.66,
@@ -340,7 +351,7 @@ def test_a_detail_row():
 
 def test_a_reminder_row():
     cells = reminder_cells(1, enrollment(), ROTATION)
-    assert cells[:7] == (1, "解放区人民医院工会", "王五", "委员", "13900000001", "第一期", "5/8")
+    assert cells[:7] == (1, "解放区人民医院工会", "王五", "委员", "13900000001", "第一期", "5/8 篇")
     assert cells[7].startswith("还有 3 篇课文未学完")
 
 
@@ -356,9 +367,39 @@ def test_text_that_looks_like_a_formula_stays_text():
         ["'=1+1", "0.5"],
         ["张三", ""],
         ["a,b", "'-1"],
-        ["2026-11-20", "3"],
+        ["2026-11-20\u200b", "3"],  # text that reads as a date stays text
     ]
     assert csv_text([("王五", None), ("李四", 1)]) == "王五,\r\n李四,1\r\n"
+
+
+def test_text_that_a_spreadsheet_would_read_as_a_number_or_date_stays_text():
+    """Excel and LibreOffice read a CSV field such as 5/13, 0012 or 3% as a date or a number;
+    a zero-width space after such text keeps it the text shown (a number or date is never
+    followed by one; tests/test_spreadsheets_open.py opens the files in LibreOffice)."""
+    kinds = (TEXT, TEXT, INTEGER, RATE, DATETIME, LONG_TEXT)
+    rows = [
+        ("5/13", "13800000000", 7, 2 / 3, "2026-11-20 14:30", "还有 3 篇课文未学完"),
+        ("0012", "1-2", 8, None, "未完成", None),
+        ("3%", "王五", 9, 1.0, None, "1/2"),
+        ("=1+1", "-5", 10, 0.0, None, "+86"),
+        ("１３８００", "5月13日", 11, 0.5, None, "14:30"),
+        ("5/13 篇", "第1期", 12, 0.25, None, "1 1/2"),
+        ("TRUE", "1e5", 13, 0.125, None, "May 13"),
+        ("(5)", "¥5", 14, 1 / 3, None, "2026.5.13"),
+    ]
+    z = "\u200b"
+    assert list(csv.reader(io.StringIO(csv_text(rows, kinds)))) == [
+        ["5/13" + z, "13800000000" + z, "7", "66.7%", "2026-11-20 14:30", "还有 3 篇课文未学完"],
+        ["0012" + z, "1-2" + z, "8", "", "未完成", ""],
+        ["3%" + z, "王五", "9", "100.0%", "", "1/2" + z],
+        ["'=1+1", "'-5", "10", "0.0%", "", "'+86"],
+        ["１３８００" + z, "5月13日" + z, "11", "50.0%", "", "14:30" + z],
+        ["5/13 篇", "第1期", "12", "25.0%", "", "1 1/2" + z],
+        ["TRUE" + z, "1e5" + z, "13", "12.5%", "", "May 13" + z],
+        ["(5)" + z, "¥5" + z, "14", "33.3%", "", "2026.5.13" + z],
+    ]
+    # Without kinds every text is text, as in the header row.
+    assert csv_text([("学习进度", "5/13")]) == f"学习进度,5/13{z}\r\n"
 
 
 def test_widths_and_file_names():
@@ -408,6 +449,33 @@ def test_the_fast_xml_rows_read_back_like_xlsxwriters_own():
     ]
     assert sheet["B5"].border.left.style == "thin"  # the column's format, borders and all
     assert sheet["C5"].border.left.style == "thin"  # even on an empty cell
+    assert sheet["B4"].number_format == "@"  # text columns stay text when typed over
     # Characters XML cannot hold are left out (xlsxwriter writes them as "_x0001_").
     controlled, _ = _written(True, [(1, "王\x01五\x1f", 1), (2, "李四", 2), (3, "x", 3)])
     assert controlled[3][1] == "王五"
+
+
+def test_a_completion_time_is_a_date_in_the_workbook():
+    from openpyxl import load_workbook
+
+    from app.reports.writers import XlsxBook
+
+    written = []
+    for fast in (True, False):
+        book = XlsxBook(fast_rows=fast)
+        sheet = book.add_sheet("明细", "标题", "信息", ["序号", "完成时间"], [INTEGER, DATETIME])
+        sheet.write_rows([(1, "2026-11-20 14:30"), (2, "未完成"), (3, None)])
+        book._close()
+        read = load_workbook(io.BytesIO(book.file.read()))["明细"]
+        book.discard()
+        written.append([[c.value for c in row] for row in read.iter_rows(min_row=4)])
+        assert read["B4"].number_format == "yyyy-mm-dd hh:mm"
+    assert (
+        written[0]
+        == written[1]
+        == [
+            [1, datetime(2026, 11, 20, 14, 30)],
+            [2, "未完成"],
+            [3, None],
+        ]
+    )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
 from app.tables import (
@@ -23,9 +24,10 @@ from app.tables import (
     Quiz,
     Training,
     Upload,
+    User,
 )
 from app.tables import Question as QuestionRow
-from tests.conftest import login, post_form
+from tests.conftest import PASSWORD, login, post_form
 
 _APP = create_app()
 ROUTES = sorted(
@@ -230,3 +232,62 @@ async def _try_foreign_ids(client, tree, path, method, foreign) -> None:
         secrets = ("周学员", "王市总", "中站区第一中学工会", "中站区名单", "中站区的题")
         for secret in (*secrets, "中站区的课", "654321", "ZHONGZHAN1"):
             assert secret not in response.text
+
+
+async def test_a_csrf_pair_from_another_browser_is_refused(client, people):
+    """The token is bound to the session: browser A's cookie and form token, sent from
+    browser B (another person's session), are refused; B's own pair is accepted."""
+    a, b = client, AsyncTestClient(app=client.app)
+    b.follow_redirects = False
+    await login(a, "jf-admin")
+    await login(b, "zz-admin")
+    page = await a.get("/")
+    a_field = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+    a_cookie = a.cookies["csrftoken"]
+    assert a_field == a_cookie
+    b_cookie = b.cookies["csrftoken"]
+    _set_csrf_cookie(b, a_cookie)
+    for sent in ({"data": {"_csrf_token": a_field}}, {"headers": {"x-csrftoken": a_field}}):
+        refused = await b.post("/preferences/font", **sent)
+        assert refused.status_code == 403
+        assert "页面已过期" in refused.text
+    assert not await _large_font("zz-admin")
+    _set_csrf_cookie(b, b_cookie)
+    accepted = await b.post("/preferences/font", data={"_csrf_token": b_cookie})
+    assert accepted.status_code == 302
+    assert await _large_font("zz-admin")
+    by_header = await b.post("/preferences/font", headers={"x-csrftoken": b_cookie})
+    assert by_header.status_code == 302
+    assert not await _large_font("zz-admin")
+    # A's own pair still works in A.
+    assert (await a.post("/preferences/font", data={"_csrf_token": a_field})).status_code == 302
+    assert await _large_font("jf-admin")
+
+
+def _set_csrf_cookie(browser: AsyncTestClient, value: str) -> None:
+    browser.cookies.set("csrftoken", value, domain=browser.base_url.host)
+
+
+async def _large_font(username: str) -> bool:
+    return (await User.objects().where(User.username == username).first()).large_font
+
+
+async def test_signing_in_issues_a_fresh_csrf_token(client, people):
+    await client.get("/login")
+    anonymous = client.cookies["csrftoken"]
+    signed_in = await post_form(client, "/login", {"username": "jf-admin", "password": PASSWORD})
+    assert signed_in.status_code == 302
+    fresh = client.cookies["csrftoken"]
+    assert fresh != anonymous
+    # The pair of the sign-in page no longer passes for the signed-in session.
+    _set_csrf_cookie(client, anonymous)
+    stale = await client.post("/preferences/font", data={"_csrf_token": anonymous})
+    assert stale.status_code == 403
+    _set_csrf_cookie(client, fresh)
+    assert (await client.get("/")).status_code == 200
+    assert (await post_form(client, "/preferences/font")).status_code == 302
+    # Signing out hands back a token the sign-in page accepts.
+    await post_form(client, "/logout")
+    assert (await client.get("/login")).status_code == 200
+    again = await post_form(client, "/login", {"username": "jf-admin", "password": PASSWORD})
+    assert again.status_code == 302

@@ -18,7 +18,12 @@ from app.accounts.passwords import hash_password, password_problem, verify_passw
 from app.accounts.throttle import account_lock, address_throttled
 from app.db import write_transaction
 from app.lib.forms import FormBody
-from app.sessions import ABSOLUTE_TIMEOUT, delete_expired_sessions, rotate_session
+from app.sessions import (
+    ABSOLUTE_TIMEOUT,
+    ACCOUNT_KEY,
+    delete_expired_sessions,
+    rotate_session,
+)
 from app.settings import get_settings
 from app.tables import LoginAttempt, Unit, User
 
@@ -74,7 +79,7 @@ async def active_user(uid: int) -> User | None:
 
 async def retrieve_user(session: dict[str, Any], connection: ASGIConnection) -> User | None:
     """The signed-in, active person of this session, or None when it has ended."""
-    uid = session.get("uid")
+    uid = session.get(ACCOUNT_KEY)
     auth_at = session.get("auth_at")
     if not isinstance(uid, int) or not isinstance(auth_at, (int, float)):
         return None
@@ -203,7 +208,9 @@ async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
     # Attempts matter for 15 minutes; a month of them is kept for looking into incidents.
     await LoginAttempt.delete().where(LoginAttempt.created_at < now - timedelta(days=30))
     rotate_session(request)
-    request.set_session({"uid": user.id, "auth_at": now.timestamp(), "pw": _password_stamp(user)})
+    request.set_session(
+        {ACCOUNT_KEY: user.id, "auth_at": now.timestamp(), "pw": _password_stamp(user)}
+    )
     if user.must_change_password:
         flash(request, "首次登录，请先设置您自己的密码。", "info")
         return Redirect(request.app.route_reverse("password"))

@@ -15,6 +15,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Template
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from app.accounts import audit
 from app.accounts.cadre_import import (
@@ -94,13 +95,22 @@ async def write_import(drafts: Sequence[CadreDraft]) -> list[CreatedAccount]:
 
 
 def accounts_xlsx(created: Sequence[CreatedAccount]) -> bytes:
-    """The list of new accounts and their initial passwords, to print or hand out."""
+    """The list of new accounts and their initial passwords, to print or hand out. Every
+    text is a text cell formatted as text: a 职务 such as "=1+1" is never a formula, and a
+    phone number or password stays the text it is."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("账号与初始密码")
+
+    def text(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl takes text starting with "=" for a formula
+        cell.number_format = "@"
+        return cell
+
     sheet.append(["序号", "姓名", "单位", "职务", "用户名（手机号）", "初始密码"])
     for n, c in enumerate(created, start=1):
         d = c.draft
-        sheet.append([n, d.name, d.unit_name, d.position, d.phone, c.password])
+        sheet.append([n, *map(text, (d.name, d.unit_name, d.position, d.phone, c.password))])
     out = BytesIO()
     book.save(out)
     return out.getvalue()

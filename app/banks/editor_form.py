@@ -9,7 +9,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.banks.lint import Finding
-from app.banks.model import LETTERS, QUESTION_TYPES, TRUE_FALSE, Question, blank_count
+from app.banks.model import (
+    FIELD_LABELS as QUESTION_FIELD_LABELS,
+)
+from app.banks.model import (
+    LETTERS,
+    QUESTION_TYPES,
+    TRUE_FALSE,
+    Question,
+    answer_lines,
+    blank_count,
+)
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -24,11 +34,7 @@ FORM_FIELDS = (
     "key", "type", "stem", *OPTION_FIELDS, *CORRECT_FIELDS, "tf", "blanks", "explanation",
     "source_ref", "source_ref_other", "difficulty", "tags", "evidence",
 )  # fmt: skip
-FIELD_LABELS = {
-    "key": "题号", "type": "题型", "stem": "题干", "options": "选项", "answer": "答案",
-    "tf": "答案", "blanks": "答案", "explanation": "解析", "source_ref": "出处",
-    "difficulty": "难度", "tags": "标签", "evidence": "依据",
-}  # fmt: skip
+FIELD_LABELS = {"key": "题号", **QUESTION_FIELD_LABELS, "tf": "答案"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # Excel can't hold them
 _TAG_SEPARATORS = re.compile(r"[,，、\n]")
 _ALTERNATIVES = re.compile(r"(?<!\\)/")
@@ -85,8 +91,6 @@ def _choices(form: Mapping[str, str], kind: str, errors: dict[str, str]):
         errors["answer"] = "请勾选正确答案。"
     elif kind == "single" and len(answer) != 1:
         errors["answer"] = f"单选题只能有一个正确答案，现在勾选了 {len(answer)} 个。"
-    elif kind == "multiple" and len(answer) < 2:
-        errors["answer"] = "多选题至少要有两个正确答案。"
     return tuple(options), tuple(answer)
 
 
@@ -195,27 +199,16 @@ def next_key(bank_slug: str, taken: set[str]) -> str:
     return f"{bank_slug}-{n:03d}"
 
 
-def answer_lines(question: Question) -> list[str]:
-    """The right answer in words, for the box trainers see under the preview."""
-    if question.type == "true_false":
-        return [("√ " if question.answer == ("对",) else "× ") + "".join(question.answer)]
-    if question.type == "fill_blank":
-        return [f"第 {n} 空：" + " 或 ".join(g) for n, g in enumerate(question.blanks, start=1)]
-    return [
-        f"{letter}. {question.options[LETTERS.index(letter)]}"
-        for letter in question.answer
-        if LETTERS.index(letter) < len(question.options)
-    ]
-
-
 def preview_of(
     question: Question,
     errors: Mapping[str, str] | None = None,
     findings: tuple[Finding, ...] = (),
+    position: int = 1,
 ) -> dict[str, Any]:
-    """What `banks/_preview.html` shows: the card (when there is one to show) and the answer."""
+    """What `banks/_preview.html` shows: the card (when there is one to show) and the answer.
+    `position` numbers the card (several cards on one page need distinct numbers)."""
     shown = question.type in QUESTION_TYPES and bool(question.stem)
-    item = {"position": 1, "type": question.type, "stem": question.stem}
+    item = {"position": position, "type": question.type, "stem": question.stem}
     return {
         "question": question,
         "item": {**item, "options": question.options} if shown else None,

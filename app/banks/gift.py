@@ -6,10 +6,19 @@ Questions are separated by blank lines; lines starting with `//` are comments. A
 may start with `::title::` (the title becomes the key when it is a safe slug such as
 `m1-q01`, otherwise the key is `gift-NNN` after the question's place in the file; the
 title never enters the stem) and a text format `[markdown]`, `[html]`, `[plain]` or
-`[moodle]` (html has its tags stripped to plain text; the others are kept as written).
-The escapes `\\~ \\= \\# \\{ \\} \\:` give the literal character, `\\n` a line break and
-`\\\\` a backslash. A `$CATEGORY: name` line sets the category of the questions after it,
-recorded as the tag `category:name`.
+`[moodle]`. As in Moodle, each answer and each feedback takes the question's format unless
+it starts with a format of its own (`=[html]<p>甲</p>#[moodle]对`). HTML is read as text
+(tags dropped, entities decoded, paragraphs and `<br>` as line breaks, scripts and styles
+left out); the other formats are kept as written. A text written over several lines is
+joined with a space, except where the break falls next to a Chinese character or full-width
+punctuation, which are joined directly. The escapes `\\~ \\= \\# \\{ \\} \\:` give the
+literal character, `\\n` a line break and `\\\\` a backslash. A `$CATEGORY: name` line sets
+the category of the questions after it, recorded as the tag `category:name`.
+
+Moodle writes a question's ID number and tags in a comment above it
+(`// [id:ghzs-001] [tag:会员] [tag:权利]`): the ID becomes the key when it can be one
+(letters, digits, `-` `_` `.`, at most 64, starting with a letter or digit; otherwise the
+title or the question's place gives it, as above) and the tags are added to its tags.
 
 How the answers in braces are read:
 
@@ -18,7 +27,8 @@ How the answers in braces are read:
   answer is the option(s) worth 100%: exactly one → 单选; partial-credit options
   (`~%50%…`) count as wrong, the platform has no partial credit. Without `=` (Moodle's
   multiple answers, `~%50%a ~%50%b ~%-100%c`) the answer is every option of positive
-  weight: two or more → 多选, exactly one → 单选.
+  weight and the question is 多选, also with only one such option (the trainee still
+  ticks boxes).
 - only `=` answers → 填空 with one blank whose accepted answers are those worth 100%
   (`=%75%…` answers are not accepted). The blank `___` stands where the braces were, so
   `Two plus two equals {=four =4}.` → `Two plus two equals ___.`
@@ -53,18 +63,21 @@ Writing (`render_gift`)
 Each question becomes `::key::stem{answers}` with 解析 as `####` general feedback; single
 choice as `=right ~wrong`, multiple choice as `~%50%a ~%50%b ~%-100%c` (the correct ones
 share 100%), true/false as `{T}`/`{F}`, fill-in-the-blank with the braces in place of its
-one blank. `parse_gift(render_gift(qs))` gives back the same questions when their keys are
-safe slugs (a blank is always read back as exactly `___`). GIFT holds one blank per
+one blank. A text that itself starts like a format (`[html]…`) is written after the
+question's format so that it is read back as written. `parse_gift(render_gift(qs))` gives
+back the same questions when their keys are safe slugs (a blank is always read back as
+exactly `___`). GIFT holds one blank per
 question: `gift_export_problem` names what cannot be written, and `render_gift` refuses
 (BankFormatError) rather than drop anything.
 """
 
 from __future__ import annotations
 
-import html
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 from app.banks.model import (
@@ -88,6 +101,10 @@ _PEIXUN = re.compile(r"^\s*//\s*peixun\s*[:：](.*)$")
 _FORMAT = re.compile(r"^\s*\[(html|markdown|plain|moodle)\]", re.IGNORECASE)
 _WEIGHT = re.compile(r"^\s*%(-?\d+(?:\.\d+)?)%")
 _TRUE_FALSE = {"T": "对", "TRUE": "对", "F": "错", "FALSE": "错"}
+# Moodle's comment above a question: `// [id:…] [tag:…] [tag:…]`, "]" escaped as "\]".
+_MOODLE_ID = re.compile(r"\[id:((?:\\\]|[^\]\x00-\x1f])+)\]")
+_MOODLE_TAG = re.compile(r"\[tag:((?:\\\]|[^\]\x00-\x1f])+)\]")
+_ID_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 # Escaped characters are swapped for private-use placeholders while the structure is read,
 # and swapped back for the literal characters at the end (Moodle does the same).
@@ -95,8 +112,14 @@ _ESCAPES = {"\\": "\ue000", "~": "\ue001", "=": "\ue002", "#": "\ue003", "{": "\
 _ESCAPES |= {"}": "\ue005", ":": "\ue006", "n": "\ue007"}
 _RESTORE = {v: ("\n" if k == "n" else k) for k, v in _ESCAPES.items()}
 _ESCAPE = re.compile(r"\\([\\~=#{}:n])")
-# Line breaks in the file (with the indentation around them) read as one space.
+# A line break in the file with the indentation around it.
 _RAW_BREAK = re.compile(r"[ \t]*\n\s*")
+_HTML_BLOCKS = frozenset(
+    {"address", "article", "blockquote", "dd", "div", "dl", "dt", "figcaption", "figure"}
+    | {"footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre"}
+    | {"section", "table", "tr", "ul"}
+)
+_HTML_HIDDEN = frozenset({"script", "style", "template"})
 
 _TYPE_NAMES = {
     "matching": "配对题（matching）",
@@ -114,16 +137,75 @@ def _restore(text: str) -> str:
     return "".join(_RESTORE.get(ch, ch) for ch in text)
 
 
+def _wide(ch: str) -> bool:
+    """A Chinese character or full-width punctuation: lines are joined to it without a space."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _join_lines(text: str) -> str:
+    """Lines of one text as one line: "工会\n委员会" → "工会委员会", "of\nThanksgiving" →
+    "of Thanksgiving"."""
+
+    def joined(found: re.Match[str]) -> str:
+        start, end = found.start(), found.end()
+        before = start > 0 and _wide(text[start - 1])
+        after = end < len(text) and _wide(text[end])
+        return "" if before or after else " "
+
+    return _RAW_BREAK.sub(joined, text)
+
+
+class _HtmlText(HTMLParser):
+    """The text of a piece of HTML: paragraphs and `<br>` as line breaks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HTML_HIDDEN:
+            self.hidden += 1
+        elif tag == "br" or tag in _HTML_BLOCKS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _HTML_HIDDEN:
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HTML_HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _HTML_BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def _html_text(markup: str) -> str:
+    parser = _HtmlText()
+    parser.feed(markup)
+    parser.close()
+    lines = (re.sub(r"[^\S\n]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
 def _clean(raw: str, fmt: str) -> str:
     """A protected piece of text as the platform keeps it."""
-    text = _RAW_BREAK.sub(" ", raw.strip())
-    text = _restore(text)
+    text = _join_lines(raw.strip())
     if fmt == "html":
-        text = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>", "\n", text)
-        text = html.unescape(re.sub(r"<[^>]*>", "", text))
-        text = "\n".join(line.strip() for line in text.split("\n"))
-        text = re.sub(r"\n{2,}", "\n", text).strip()
-    return text
+        text = _html_text(text)
+    return _restore(text)
+
+
+def _text(raw: str, fmt: str) -> str:
+    """An answer or a feedback: in the question's format `fmt` unless it names its own."""
+    found = _FORMAT.match(raw)
+    if found:
+        return _clean(raw[found.end() :], found.group(1).lower())
+    return _clean(raw, fmt)
 
 
 @dataclass
@@ -132,6 +214,17 @@ class _Block:
     lines: list[str] = field(default_factory=list)
     meta: list[tuple[int, str]] = field(default_factory=list)  # peixun comments
     category: str = ""
+    comments: list[str] = field(default_factory=list)  # other comments: Moodle's id and tags
+
+    def moodle_id(self) -> str:
+        for comment in self.comments:
+            if found := _MOODLE_ID.search(comment):
+                return found.group(1).replace("\\]", "]").strip()
+        return ""
+
+    def moodle_tags(self) -> list[str]:
+        found = (m.group(1) for c in self.comments for m in _MOODLE_TAG.finditer(c))
+        return [tag for raw in found if (tag := raw.replace("\\]", "]").strip())]
 
 
 @dataclass
@@ -159,17 +252,19 @@ def _blocks(text: str) -> list[_Block]:
     category = ""
     current: _Block | None = None
     pending_meta: list[tuple[int, str]] = []
+    pending_comments: list[str] = []
     for number, raw in enumerate(_LINES.split(text.removeprefix("\ufeff")), start=1):
         if not raw.strip():
             if current is not None:
                 blocks.append(current)
-            current, pending_meta = None, []
+            current, pending_meta, pending_comments = None, [], []
             continue
         meta = _PEIXUN.match(raw)
         if meta:
             (current.meta if current else pending_meta).append((number, meta.group(1)))
             continue
         if raw.lstrip().startswith("//"):
+            (current.comments if current else pending_comments).append(raw)
             continue
         found = _CATEGORY.match(raw)
         if found and current is None:
@@ -177,7 +272,8 @@ def _blocks(text: str) -> list[_Block]:
             continue
         if current is None:
             current = _Block(number, meta=pending_meta, category=category)
-            pending_meta = []
+            current.comments = pending_comments
+            pending_meta, pending_comments = [], []
         current.lines.append(raw)
     if current is not None:
         blocks.append(current)
@@ -262,7 +358,7 @@ def _answers(area: str, fmt: str) -> tuple[str, list[_Answer]]:
             if not -100 <= weight <= 100:
                 raise _Bad(f"分值 {found.group(1)}% 超出 -100%～100%")
         text, _, feedback = body.partition("#")
-        answers.append(_Answer(marker, weight, _clean(text, fmt), _clean(feedback, fmt)))
+        answers.append(_Answer(marker, weight, _text(text, fmt), _text(feedback, fmt)))
     return lead, answers
 
 
@@ -297,7 +393,7 @@ def _read_question(block: _Block) -> tuple[str, dict[str, Any]]:
         raise _Bad("一道题只能有一组大括号答案（字面的大括号请写成“\\{”“\\}”）")
 
     area, _, general = area.partition("####")
-    explanation = [_clean(general, fmt)] if general.strip() else []
+    explanation = [_text(general, fmt)] if general.strip() else []
     head = area.strip()
     if not head:
         raise _Skip("essay", title)
@@ -319,7 +415,7 @@ def _read_question(block: _Block) -> tuple[str, dict[str, Any]]:
         labels = ("答错时", "答对时")
         for label, text in zip(labels, tf_feedback, strict=False):
             if text.strip():
-                explanation.append(f"{label}：{_clean(text, fmt)}")
+                explanation.append(f"{label}：{_text(text, fmt)}")
         fields = {"type": "true_false", "stem": stem(False)}
         fields["answer"] = (_TRUE_FALSE[tf_word.strip().upper()],)
     elif "~" in head:
@@ -365,7 +461,7 @@ def _choice(head: str, fmt: str, explanation: list[str]) -> dict[str, Any]:
         right = [i for i, a in enumerate(answers) if a.weight > 0]
         if not right:
             raise _Bad("选择题没有正确答案（用“=”或正分值“~%50%”标出）")
-        kind = "multiple" if len(right) > 1 else "single"
+        kind = "multiple"
     explanation += [f"{LETTERS[i]}：{a.feedback}" for i, a in enumerate(answers) if a.feedback]
     return {
         "type": kind,
@@ -378,7 +474,7 @@ def parse_gift(text: str) -> ParseResult:
     """Read a GIFT file; every question is imported, skipped or reported with its line."""
     blocks = _blocks(text)
     problems: list[Problem] = []
-    read: list[tuple[_Block, str, dict[str, Any]]] = []
+    read: list[tuple[_Block, str | None, dict[str, Any]]] = []
     skipped: list[Skipped] = []
     for block in blocks:
         where = f"第 {block.line} 行："
@@ -396,29 +492,34 @@ def parse_gift(text: str) -> ParseResult:
         tags: tuple[str, ...] = tuple(meta.pop("tags", ()))
         if block.category and f"category:{block.category}" not in tags:
             tags = (f"category:{block.category}", *tags)
-        read.append((block, title, {**fields, **meta, "tags": tags}))
+        tags += tuple(t for t in dict.fromkeys(block.moodle_tags()) if t not in tags)
+        ident = block.moodle_id()
+        wanted: str | None = None  # the key the question names itself
+        if _ID_KEY.fullmatch(ident):
+            wanted = ident
+        elif SAFE_SLUG.fullmatch(title):
+            wanted = title
+        read.append((block, wanted, {**fields, **meta, "tags": tags}))
 
     keys: dict[str, int] = {}
-    for block, title, _fields in read:
-        if SAFE_SLUG.fullmatch(title):
-            if title in keys:
-                problems.append(
-                    Problem(
-                        block.line,
-                        f"第 {block.line} 行：题目名称“{title}”与第 {keys[title]} 行的重复。",
-                    )
-                )
-            else:
-                keys[title] = block.line
+    for block, wanted, _fields in read:
+        if wanted is None:
+            continue
+        if wanted in keys:
+            what = "Moodle 的 ID" if wanted == block.moodle_id() else "题目名称"
+            message = f"第 {block.line} 行：{what}“{wanted}”与第 {keys[wanted]} 行的重复。"
+            problems.append(Problem(block.line, message))
+        else:
+            keys[wanted] = block.line
     questions: list[Question] = []
-    for number, (block, title, fields) in enumerate(read, start=1):
-        key = title if SAFE_SLUG.fullmatch(title) else f"gift-{number:03d}"
-        if not SAFE_SLUG.fullmatch(title):
+    for number, (block, wanted, fields) in enumerate(read, start=1):
+        key = wanted or f"gift-{number:03d}"
+        if wanted is None:
             suffix = 1
             while key in keys:
                 key, suffix = f"gift-{number:03d}-{suffix}", suffix + 1
             keys[key] = block.line
-        questions.append(Question(key=key, line=block.line, **fields))
+        questions.append(Question(key=key, line=block.line, **fields).as_read())
     problems.sort(key=lambda p: p.line or 0)
     return ParseResult(tuple(questions), tuple(problems), tuple(skipped))
 
@@ -448,8 +549,8 @@ def gift_export_problem(question: Question) -> str | None:
             return f"{name}的答案不在选项之中"
         if question.type == "single" and len(question.answer) != 1:
             return f"{name}是单选题，却不是恰好一个答案"
-        if question.type == "multiple" and len(question.answer) < 2:
-            return f"{name}是多选题，却少于两个答案"
+        if question.type == "multiple" and not question.answer:
+            return f"{name}是多选题，却没有答案"
     elif question.type == "true_false":
         if question.answer not in ((TRUE_FALSE[0],), (TRUE_FALSE[1],)):
             return f"{name}是判断题，答案应为“对”或“错”"
@@ -463,6 +564,11 @@ def gift_export_problem(question: Question) -> str | None:
         if any("->" in a for a in question.blanks[0]):
             return f"{name}的答案含“->”，GIFT 会把它当作配对题"
     return None
+
+
+def _as_written(text: str, plain: bool) -> str:
+    """`text` with the question's format in front when it itself starts like a format."""
+    return ("[plain]" if plain else "[moodle]") + text if _FORMAT.match(text) else text
 
 
 def _weight(value: float) -> str:
@@ -485,13 +591,13 @@ def _render_one(q: Question) -> str:
     texts = [q.stem, *q.options, q.explanation, *(a for b in q.blanks for a in b)]
     plain = any(ch in t for t in texts for ch in "<>&") or q.stem.startswith(("[", "/"))
     head = (f"::{_escape(q.key)}::" if q.key else "") + ("[plain]" if plain else "")
-    general = [f"####{_escape(q.explanation)}"] if q.explanation else []
+    general = [f"####{_escape(_as_written(q.explanation, plain))}"] if q.explanation else []
     if q.type in ("single", "multiple"):
         right = set(q.answer)
         share = 100 / len(right)
         answers = []
         for letter, option in zip(LETTERS, q.options, strict=False):
-            text = _escape(option)
+            text = _escape(_as_written(option, plain))
             if q.type == "multiple":
                 answers.append(f"~%{_weight(share if letter in right else -100)}%{text}")
             elif _WEIGHT.match(option):
@@ -507,7 +613,10 @@ def _render_one(q: Question) -> str:
             lines.append(f"{head}{_escape(q.stem)}{{{mark}}}")
     else:
         before, after = re.split(r"_{3,}", q.stem, maxsplit=1)
-        answers = [f"={'%100%' if _WEIGHT.match(a) else ''}{_escape(a)}" for a in q.blanks[0]]
+        answers = [
+            f"={'%100%' if _WEIGHT.match(a) else ''}{_escape(_as_written(a, plain))}"
+            for a in q.blanks[0]
+        ]
         lines += [f"{head}{_escape(before)}{{", *answers, *general, f"}}{_escape(after)}"]
     return "\n".join(lines)
 

@@ -1,12 +1,18 @@
 """Importing questions in the browser: upload a file or paste text, see the same preview as
 `peixun banks import`, confirm. The file waits in `Upload` (kind "bank") meanwhile; the
 format and target bank the trainer chose travel in the URL and are checked on every request.
+
+The preview shows every question as a cadre will see it, with its answer; a question that
+matches an existing one shows what changes, field by field, and which fields it keeps. For
+each such question the confirm form carries the trainer's choice (`choice-N`, N its place in
+the file): update the matched question (the default) or add it as a new question.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,14 +26,15 @@ from litestar.response import Redirect, Template
 
 from app.accounts import audit
 from app.accounts.guards import requires_role
-from app.banks.editor_form import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX
+from app.banks.editor_form import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX, preview_of
 from app.banks.formats import FORMATS, BankFile, read_bank_file
-from app.banks.merge import CHANGED, NEW, STATUS_NAMES, UNCHANGED
+from app.banks.merge import ADD, CHANGED, CHOICE_NAMES, NEW, STATUS_NAMES, UNCHANGED, UPDATE
 from app.banks.model import QUESTION_TYPES, BankFormatError
 from app.banks.own_format import BankHeader
-from app.banks.store import ImportPreview, import_preview, preview_import
+from app.banks.store import KEPT, ImportPreview, import_preview, preview_import
 from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
+from app.lib.forms import AnyFormBody
 from app.lib.uploads import (
     MAX_UPLOAD_BYTES,
     discard_upload,
@@ -42,6 +49,7 @@ KIND = "bank"
 PASTED_NAME = "粘贴的题目.txt"
 SHOWN_MAX = 2000  # rows of the preview's table of questions
 TARGET_FIELDS = ("format", "bank", "title", "module")
+CHOICE_FIELD = re.compile(r"choice-(\d{1,6})")
 
 
 class _Refused(Exception):
@@ -85,11 +93,37 @@ async def check_target(values: Mapping[str, Any]) -> tuple[Target, list[str]]:
     return target, problems
 
 
+def choices_from_form(data: Mapping[str, Any]) -> tuple[set[int], list[str]]:
+    """The positions of the questions the trainer chose to add as new questions, and what
+    is wrong with the choices (in Chinese, naming the question as the preview does)."""
+    as_new: set[int] = set()
+    problems = []
+    for name, value in data.items():
+        found = CHOICE_FIELD.fullmatch(name)
+        if found is None:
+            continue
+        position = int(found.group(1))
+        if value == ADD:
+            as_new.add(position)
+        elif value != UPDATE:
+            shown = value if isinstance(value, str) else "、".join(map(str, value))
+            problems.append(
+                f"第 {position} 题的导入方式“{shown[:20]}”无法识别"
+                f"（应为“{CHOICE_NAMES[UPDATE]}”或“{CHOICE_NAMES[ADD]}”），请重新选择。"
+            )
+    return as_new, problems
+
+
 async def build_preview(
-    filename: str, content: bytes, target: Target, problems: list[str]
+    filename: str,
+    content: bytes,
+    target: Target,
+    problems: list[str],
+    as_new: Collection[int] = (),
 ) -> ImportPreview:
     """Read the file and plan the import, as `peixun banks import` does; raises
-    BankFormatError for a file that can't be read at all."""
+    BankFormatError for a file that can't be read at all. `as_new`: the positions of the
+    questions to add as new questions rather than update the question they match."""
     bank_file = read_bank_file(filename, content, target.format)
     bank = await Bank.select(Bank.title).where(Bank.slug == target.bank).first()
     title = bank["title"] if bank else target.title
@@ -99,7 +133,9 @@ async def build_preview(
         named = title or (header.title if header else "")
         header = BankHeader(slug, named, target.module)
         bank_file = BankFile(bank_file.format, header, bank_file.result)
-    preview = await preview_import(bank_file, filename, target.bank or None, title or None)
+    preview = await preview_import(
+        bank_file, filename, target.bank or None, title or None, as_new=as_new
+    )
     if problems:
         preview = dataclasses.replace(preview, problems=(*problems, *preview.problems))
     return preview
@@ -139,8 +175,14 @@ def _preview_page(upload: Upload, target: Target, preview: ImportPreview, status
             "target": target,
             "query": target.query(),
             "preview": preview,
+            "items": [
+                (change, preview_of(change.question, position=change.position))
+                for change in preview.changes[:SHOWN_MAX]
+            ],
             "formats": FORMATS,
             "status_names": STATUS_NAMES,
+            "choice_names": CHOICE_NAMES,
+            "kept_label": KEPT,
             "types": QUESTION_TYPES,
             "shown_max": SHOWN_MAX,
         },
@@ -214,16 +256,22 @@ async def import_preview_page(request: Request, upload_id: FromPath[int]) -> Tem
 
 
 @post("/banks/import/{upload_id:int}", name="bank_import_confirm")
-async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template | Redirect:
+async def import_confirm(
+    request: Request, upload_id: FromPath[int], data: AnyFormBody
+) -> Template | Redirect:
     user: User = request.user
     upload = await _upload(user, upload_id)
     target, problems = await check_target(request.query_params)
+    as_new, wrong_choices = choices_from_form(data)
+    problems += wrong_choices
     try:
         async with write_transaction():
             # Taken out first: a second confirmation of the same upload finds nothing.
             if await take_upload(upload.id, user.id, KIND) is None:
                 raise NotFoundException("这次上传已经导入过了。")
-            preview = await build_preview(upload.filename, bytes(upload.content), target, problems)
+            preview = await build_preview(
+                upload.filename, bytes(upload.content), target, problems, as_new
+            )
             if not preview.ok:
                 raise _Refused(preview)
             counts = await import_preview(preview, user.id)

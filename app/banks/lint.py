@@ -32,9 +32,11 @@ __all__ = [
 
 ERROR = "错误"
 DUPLICATE_STEM = "duplicate_stem"
+PARSE_PROBLEM = "parse_problem"  # a problem the file's reader found, passed on
 WARNING = "警告"
 NEAR_DUPLICATE_RATIO = 0.9
-_LINE_PREFIX = re.compile(r"^第 \d+ 行：")
+# "第 3 行：" of a line, "第 3 行 " of a cell ("第 3 行 E 列（答案）：…"): the finding has the line.
+_LINE_PREFIX = re.compile(r"^第 \d+ 行(?:：|\s+(?=\S+ 列))")
 # Evidence may quote several pieces of a passage, one a line or separated by an ellipsis.
 _EVIDENCE_SEPARATORS = re.compile(r"\n|……|…|\.\.\.")
 
@@ -45,7 +47,9 @@ class Finding:
     line: int | None
     level: str  # ERROR or WARNING
     message: str
-    check: str = ""  # "duplicate_stem" for a stem seen before; imports allow those
+    # DUPLICATE_STEM for a stem seen before (imports allow those); PARSE_PROBLEM for what
+    # the reader of the file reported (an import lists those already).
+    check: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -101,7 +105,7 @@ def lint_banks(
     stems: list[tuple[str, str, Question]] = []  # (normalised stem, file, question)
     for file, header, result in banks:
         for problem in result.problems:
-            add(file, problem.line, ERROR, _LINE_PREFIX.sub("", problem.message))
+            add(file, problem.line, ERROR, _LINE_PREFIX.sub("", problem.message), PARSE_PROBLEM)
         for skipped in result.skipped:
             add(file, skipped.line, WARNING, f"未导入的题目：{skipped.reason}")
         by_type = Counter(question.type for question in result.questions)
@@ -148,8 +152,15 @@ def _check_structure(question: Question, add) -> None:
                 add(ERROR, f"{where}的答案“{letter}”不在选项中。")
         if question.type == "single" and len(question.answer) != 1:
             add(ERROR, f"{where}是单选题，必须有且只有一个答案，现在有 {len(question.answer)} 个。")
-        if question.type == "multiple" and len(question.answer) < 2:
-            add(ERROR, f"{where}是多选题，至少要有两个答案，现在有 {len(question.answer)} 个。")
+        if question.type == "multiple" and not question.answer:
+            add(ERROR, f"{where}是多选题，却没有答案。")
+        elif question.type == "multiple" and len(question.answer) == 1:
+            # Allowed (Moodle's "multiple answers" and 不定项选择 may have one), but often a slip.
+            add(
+                WARNING,
+                f"{where}是多选题，但只有一个正确答案（{question.answer[0]}）；"
+                "学员仍按多选作答，如应为单选题请改题型。",
+            )
         seen: dict[str, str] = {}
         for letter, option in zip(LETTERS, question.options, strict=False):
             text = normalize_answer(option)

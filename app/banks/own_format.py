@@ -407,7 +407,7 @@ def _question(block: _Block, problem: Callable) -> Question | None:
         tags=tags,
         evidence=fields.get("依据", ""),
         line=block.line,
-    )
+    ).as_read()
 
 
 def _options(block: _Block, problem: Callable) -> list[str]:
@@ -442,8 +442,8 @@ def _letters(value: _Value, block: _Block, options: list[str], problem: Callable
     count = len(set(letters))
     if block.type == "single" and count != 1:
         problem(value.line, f"单选题必须有且只有一个答案，现在是“{written}”。")
-    if block.type == "multiple" and count < 2:
-        problem(value.line, f"多选题至少要有两个答案，现在是“{written}”。")
+    if block.type == "multiple" and count == 0:
+        problem(value.line, f"多选题至少要有一个答案，现在是“{written}”。")
     return tuple(sorted(set(letters)))
 
 

@@ -51,6 +51,10 @@ _MARKER = re.compile(r"^[【\[（(]\s*(?P<label>[^】\]（）()]{1,12}?)\s*[】\
 _NUMBER = re.compile(
     r"^(?:(?P<n1>\d{1,4})\s*(?:[.．](?!\d)|[、)）])|[（(]\s*(?P<n2>\d{1,4})\s*[)）])\s*"
 )
+# "1．2023年……": a question number followed at once by a stem that begins with a number
+# (not "1.1 节" or "1.2.3"); "2.5倍" is read this way only where a new question fits.
+_NUMBER_THEN_DIGITS = re.compile(r"^(?P<n1>\d{1,4})(?P<dot>[.．])(?=\d+[^\d.．\s])")
+_SENTENCE_END = ("。", "？", "?", "！", "!", "）", ")", "；", ";")
 _SCORE = re.compile(r"^[（(]\s*\d+(?:\.\d+)?\s*分\s*[)）]\s*")
 _OPTION_MARK = re.compile(r"([A-HＡ-Ｈ])\s*[.、．)）]")
 _ANSWER = re.compile(
@@ -182,6 +186,7 @@ class _Start:
     style: str  # "dot" for 1. 1、 1), "paren" for （1）, "" when unnumbered
     marker: str | None
     rest: str
+    digits: str = ""  # the dot of "1．2023年……" when the stem begins with a number
 
 
 def _question_start(segment: str) -> _Start | None:
@@ -194,11 +199,16 @@ def _question_start(segment: str) -> _Start | None:
         rest = rest[found.end() :]
     number: int | None = None
     style = ""
+    digits = ""
     numbered = _NUMBER.match(rest)
+    tight = None if numbered else _NUMBER_THEN_DIGITS.match(rest)
     if numbered:
         number = int(numbered.group("n1") or numbered.group("n2"))
         style = "dot" if numbered.group("n1") else "paren"
         rest = rest[numbered.end() :]
+    elif tight:
+        number, style, digits = int(tight.group("n1")), "dot", tight.group("dot")
+        rest = rest[tight.end() :]
     if marker is None:
         found = _MARKER.match(rest)
         if found and _type_of(found.group("label")):
@@ -207,7 +217,24 @@ def _question_start(segment: str) -> _Start | None:
     if number is None and marker is None:
         return None
     rest = _SCORE.sub("", rest, count=1)
-    return _Start(number, style, marker, rest.strip())
+    return _Start(number, style, marker, rest.strip(), digits)
+
+
+def _starts_with_digits(draft: _Draft | None, start: _Start) -> bool:
+    """Whether "1．2023年……" / "2.5倍……" starts a question rather than going on a line.
+
+    A full-width "．" is never a decimal point; after a half-width "." the line starts the
+    next question only where one fits: no question yet, or the next number after a question
+    whose options or answer are given or whose last line ends a sentence.
+    """
+    if start.digits == "．" or draft is None or draft.number is None:
+        return True
+    if start.number != draft.number + 1:
+        return False
+    if draft.state in ("options", "answer", "source"):
+        return True
+    last = (draft.explanation if draft.state == "explanation" else draft.stem) or [""]
+    return last[-1].endswith(_SENTENCE_END)
 
 
 def _split_options(segment: str) -> list[tuple[str, str]] | None:
@@ -304,6 +331,8 @@ def parse_pasted_text(text: str) -> ParseResult:
                     draft.state = "source"
                 continue
             start = _question_start(segment)
+            if start is not None and start.digits and not _starts_with_digits(draft, start):
+                start = None
             if start is not None and not _continues(draft, start):
                 finish()
                 draft = _Draft(number, start.number, start.style, start.marker, section)
@@ -403,7 +432,7 @@ def _build(draft: _Draft, index: int, report: Report) -> Question | Skipped | No
         source_ref=draft.source,
         line=draft.line,
         **fields,
-    )
+    ).as_read()
 
 
 Built = tuple[str, str, dict] | None
@@ -466,8 +495,6 @@ def _choice(draft: _Draft, stem: str, declared: str | None, errors: list) -> Bui
         kind = "single" if len(answer) == 1 else "multiple"
     if kind == "single" and len(answer) != 1:
         errors.append((line, f"{draft.label}是单选题，但答案有 {len(answer)} 个（{answer}）"))
-    if kind == "multiple" and len(answer) < 2:
-        errors.append((line, f"{draft.label}是多选题，答案至少应有 2 个（现为 {answer}）"))
     options = tuple(body for _letter, body, _line in draft.options)
     return kind, stem, {"options": options, "answer": tuple(answer)}
 

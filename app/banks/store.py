@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,21 @@ from typing import Any
 from piccolo.query.functions.aggregate import Max
 
 from app.banks.formats import FORMATS, BankFile, read_bank_file
-from app.banks.lint import DUPLICATE_STEM, ERROR, Finding, bank_files, lint_banks
-from app.banks.merge import CHANGED, NEW, STATUS_NAMES, Change, plan_merge, summary
-from app.banks.model import QUESTION_TYPES, Question
+from app.banks.lint import DUPLICATE_STEM, ERROR, PARSE_PROBLEM, Finding, bank_files, lint_banks
+from app.banks.merge import (
+    ADD,
+    CHANGED,
+    CHOICE_NAMES,
+    NEW,
+    STATUS_NAMES,
+    Change,
+    plan_merge,
+    summary,
+)
+from app.banks.model import QUESTION_TYPES, ParseResult, Question
 from app.banks.own_format import BankHeader, parse_bank
 from app.db import write_transaction
+from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
 from app.tables import Bank, Lesson, Module, QuestionVersion
 from app.tables import Question as QuestionRow
 
@@ -191,6 +201,11 @@ class ImportPreview:
     def counts(self) -> dict[str, int]:
         return summary(self.changes)
 
+    @property
+    def read(self) -> int:
+        """How many questions were read from the file (also when none can be imported)."""
+        return sum(self.by_type.values())
+
     def lines(self) -> list[str]:
         """The preview as text, one line each, for the terminal."""
         name = f"题库“{self.bank_title}”（{self.bank_slug}）"
@@ -198,15 +213,36 @@ class ImportPreview:
         if not self.bank_exists:
             out.append("这是一个新题库。")
         types = "，".join(f"{QUESTION_TYPES[t]} {n}" for t, n in self.by_type.items() if n)
-        out.append(f"读到 {len(self.changes)} 题：{types or '无'}")
+        out.append(f"读到 {self.read} 题：{types or '无'}")
         counts = self.counts
         out.append("，".join(f"{STATUS_NAMES[s]} {counts[s]}" for s in STATUS_NAMES))
+        for change in self.changes:
+            out += change_lines(change)
         out += [f"跳过：{s.reason}" for s in self.skipped]
         out += [f"错误：{p}" for p in self.problems]
         out += [f"警告：{w}" for w in self.warnings]
         if self.problems:
             out.append(f"有 {len(self.problems)} 个错误，没有导入任何题目。")
         return out
+
+
+KEPT = "保留原值（导入的内容中没有）"
+
+
+def change_lines(change: Change) -> list[str]:
+    """What importing one question changes in its matched question, for the terminal."""
+    if change.previous is None or change.status not in (CHANGED, NEW):
+        return []
+    name = f"第 {change.position} 题"
+    if change.added_as_new:
+        return [f"{name}（{change.key}）{CHOICE_NAMES[ADD]}，题库中的“{change.previous.key}”不变"]
+    out = [f"{name}（{change.key}）{STATUS_NAMES[CHANGED]}："]
+    for found in change.differences:
+        old, new = (" / ".join(v.split("\n")) for v in (found.old, found.new))
+        out.append(f"  {found.label}：{old} → {new}")
+    if change.kept:
+        out.append(f"  {KEPT}：{'、'.join(change.kept_labels)}")
+    return out
 
 
 def _finding_text(finding: Finding) -> str:
@@ -218,8 +254,12 @@ async def preview_import(
     filename: str,
     bank_slug: str | None = None,
     bank_title: str | None = None,
+    as_new: Container[int] = (),
 ) -> ImportPreview:
-    """Check a read bank file against the database and plan what importing it changes."""
+    """Check a read bank file against the database and plan what importing it changes.
+    `as_new`: the positions (from 1) of the questions to add as new questions rather than
+    update the existing question they match. The questions are checked as they will be
+    saved (with the fields they keep) and named by their key in the bank."""
     header = bank_file.header
     slug = (bank_slug or (header.slug if header else "")).strip().lower()
     problems = [p.message for p in bank_file.result.problems]
@@ -237,16 +277,21 @@ async def preview_import(
         found = await Module.select(Module.slug).where(Module.id == module_id).first()
         module_slug = found["slug"] if found else None
     title = bank_title or (header.title if header else "") or (bank["title"] if bank else slug)
+    existing = await current_questions(bank["id"]) if bank else {}
+    result = bank_file.result
+    changes = plan_merge(existing, result.questions, slug, as_new) if slug else ()
+    if changes:
+        planned = tuple(change.question for change in changes)
+        result = ParseResult(planned, result.problems, result.skipped)
     lint = lint_banks(
-        [(filename, BankHeader(slug, title, module_slug or ""), bank_file.result)],
+        [(filename, BankHeader(slug, title, module_slug or ""), result)],
         {module_slug: await module_passages(module_id)} if module_slug and module_id else {},
     )
-    parse_messages = {p.message for p in bank_file.result.problems}
     warnings = []
     for finding in lint.findings:
         text = _finding_text(finding)
-        if finding.message.startswith("未导入的题目") or text in parse_messages:
-            continue
+        if finding.message.startswith("未导入的题目") or finding.check == PARSE_PROBLEM:
+            continue  # listed already, as the file's reader gave them
         if finding.level == ERROR and finding.check != DUPLICATE_STEM:
             problems.append(text)
         else:
@@ -255,8 +300,6 @@ async def preview_import(
             warnings.append(text)
     if not bank_file.result.questions and not bank_file.result.problems:
         problems.append("文件中没有可导入的题目。")
-    existing = await current_questions(bank["id"]) if bank else {}
-    changes = plan_merge(existing, bank_file.result.questions, slug) if slug else ()
     by_type = Counter(q.type for q in bank_file.result.questions)
     return ImportPreview(
         filename=filename,
@@ -304,32 +347,138 @@ async def import_preview(
 
 
 async def import_file(
-    path: Path, fmt: str = "auto", bank_slug: str | None = None, dry_run: bool = False
+    path: Path,
+    fmt: str = "auto",
+    bank_slug: str | None = None,
+    dry_run: bool = False,
+    *,
+    as_new: bool = False,
 ) -> tuple[ImportPreview, dict[str, int] | None]:
-    """`peixun banks import`: the preview, and the counts written (None when refused)."""
+    """`peixun banks import`: the preview, and the counts written (None when refused).
+    A question matching an existing one updates it, keeping the fields the file does not
+    carry; with `as_new` it is added as a new question instead."""
     bank_file = read_bank_file(path.name, path.read_bytes(), fmt)
-    preview = await preview_import(bank_file, path.name, bank_slug)
+    positions = range(1, len(bank_file.result.questions) + 1) if as_new else ()
+    preview = await preview_import(bank_file, path.name, bank_slug, as_new=positions)
     if not preview.ok:
         return preview, None
     return preview, await import_preview(preview, None, dry_run=dry_run)
 
 
-async def load_bank_dir(folder: Path) -> tuple[int, int]:
+def _file_fingerprint(question: Question) -> str:
+    return fingerprint(version_values(question))
+
+
+async def _load_bank(
+    preview: ImportPreview, questions: Sequence[Question], take_files: bool
+) -> tuple[int, list[str]]:
+    """Load one checked bank file; the caller holds the write transaction. Returns the
+    questions written as new or changed and what was kept as the browser left it."""
+    module_id = None
+    if preview.module_slug:
+        module = await Module.select(Module.id).where(Module.slug == preview.module_slug).first()
+        module_id = module["id"] if module else None
+    header = fingerprint([preview.bank_title, preview.module_slug or ""])
+    bank = (
+        await Bank.select(
+            Bank.id, Bank.title, Bank.module.slug.as_alias("module_slug"), Bank.file_hash
+        )
+        .where(Bank.slug == preview.bank_slug)
+        .first()
+    )
+    kept = []
+    if bank is None:
+        saved = Bank(
+            slug=preview.bank_slug, title=preview.bank_title, module=module_id, file_hash=header
+        )
+        await saved.save()
+        bank = {"id": saved.id, "title": saved.title, "file_hash": header}
+    else:
+        # Made in the browser: empty, or its first question was written there.
+        first = (
+            await QuestionVersion.select(QuestionVersion.created_by)
+            .where(QuestionVersion.question.bank == bank["id"])
+            .order_by(QuestionVersion.id)
+            .first()
+        )
+        choice = choose(
+            recorded=bank["file_hash"],
+            file=header,
+            current=fingerprint([bank["title"], bank["module_slug"] or ""]),
+            made_in_browser=first is None or first["created_by"] is not None,
+            take_files=take_files,
+        )
+        if choice == KEEP:
+            kept.append(f"题库“{bank['title']}”的名称或所属模块在网页上修改过，保留网页上的设置；")
+        elif choice == TAKE or bank["file_hash"] != header:
+            values: dict[Any, Any] = {Bank.file_hash: header}
+            if choice == TAKE:
+                values.update({Bank.title: preview.bank_title, Bank.module: module_id})
+                bank["title"] = preview.bank_title
+            await Bank.update(values).where(Bank.id == bank["id"])
+    rows = await QuestionVersion.select(
+        *VERSION_COLUMNS,
+        QuestionVersion.created_by,
+        QuestionVersion.question.file_hash.as_alias("file_hash"),
+    ).where(QuestionVersion.question.bank == bank["id"], QuestionVersion.is_current.eq(True))
+    existing = {row["key"]: row for row in rows}
+    taken, remembered, browsers = [], {}, []
+    for question in questions:
+        file = _file_fingerprint(question)
+        row = existing.get(question.key)
+        choice = TAKE
+        if row is not None:
+            choice = choose(
+                recorded=row["file_hash"],
+                file=file,
+                current=_file_fingerprint(question_of(row["key"], row)),
+                # Versions written in the browser (editor or import) name who wrote them.
+                made_in_browser=row["created_by"] is not None,
+                take_files=take_files,
+            )
+        if choice == KEEP:
+            browsers.append(f"“{question.key}”")
+        elif choice == TAKE:
+            taken.append(question)
+            remembered[question.key] = file
+        elif row is not None and row["file_hash"] != file:
+            remembered[question.key] = file  # the row already says what the file says
+    current = {key: question_of(key, row) for key, row in existing.items()}
+    changes = plan_merge(current, taken, preview.bank_slug)
+    await apply_changes(bank["id"], changes, None)
+    for key, file in remembered.items():
+        await QuestionRow.update({QuestionRow.file_hash: file}).where(
+            QuestionRow.bank == bank["id"], QuestionRow.key == key
+        )
+    if browsers:
+        kept.append(
+            f"题库“{bank['title']}”中的题目{'、'.join(browsers)}在网页上修改过，保留网页上的版本；"
+        )
+    counts = summary(changes)
+    return counts[NEW] + counts[CHANGED], [line + TAKE_HINT for line in kept]
+
+
+async def load_bank_dir(folder: Path, *, take_files: bool = False) -> tuple[int, int, list[str]]:
     """Load every bank file in a folder (the shipped banks); all or nothing.
-    Returns (banks, questions written as new or changed)."""
+
+    Files seed what is new (`app/lib/seeding.py`): a question made or changed in the browser
+    gets no new version from a changed file, nor a bank its title and module, unless
+    `take_files`. Returns (banks, questions written as new or changed, a line in Chinese
+    for each bank where the browser's was kept)."""
     previews = []
     for path in bank_files([folder]):
         header, result = parse_bank(path.read_text(encoding="utf-8"), path.name)
         preview = await preview_import(BankFile("own", header, result), path.name)
         if not preview.ok:
             raise BankImportError(f"{path.name}：" + "；".join(preview.problems))
-        previews.append(preview)
-    written = 0
+        previews.append((preview, result.questions))
+    written, kept = 0, []
     async with write_transaction():
-        for preview in previews:
-            counts = await import_preview(preview, None)
-            written += counts[NEW] + counts[CHANGED]
-    return len(previews), written
+        for preview, questions in previews:
+            count, lines = await _load_bank(preview, questions, take_files)
+            written += count
+            kept += lines
+    return len(previews), written, kept
 
 
 # ---------------------------------------------------------------- reading back
@@ -352,6 +501,7 @@ __all__ = [
     "ImportPreview",
     "apply_changes",
     "bank_for_export",
+    "change_lines",
     "current_questions",
     "current_rows",
     "import_file",

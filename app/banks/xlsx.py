@@ -387,7 +387,7 @@ def _row_question(
         tags=tags,
         evidence=cells.get("依据", ""),
         line=number,
-    )
+    ).as_read()
 
 
 def _options(cells: dict[str, str], kind: str | None, problem: Callable[..., None]) -> list[str]:
@@ -430,8 +430,8 @@ def _letters(
     count = len(set(letters))
     if kind == "single" and count != 1:
         problem("答案", f"单选题必须有且只有一个答案，现在是“{_show(written)}”。")
-    if kind == "multiple" and count < 2:
-        problem("答案", f"多选题至少要有两个答案，现在是“{_show(written)}”。")
+    if kind == "multiple" and count == 0:
+        problem("答案", f"多选题至少要有一个答案，现在是“{_show(written)}”。")
     return tuple(sorted(set(letters)))
 
 

@@ -27,6 +27,10 @@ With ``source=None`` the kind is detected: markdown when a line starts with “#
 pdf-text when many lines end mid-sentence and none is longer than a printed line can be;
 docx otherwise.
 
+Under an article (第X条) the items （一）（二）… and 1. 2. … are one paragraph each; once the
+list has ended (an item ending with a full stop), a following unnumbered paragraph is the
+article's own text again (`Section.after`, 出处 “第X条”, not “第X条（二）”).
+
 Paragraph text is the source text with line breaks joined and whitespace removed wherever it
 touches a Chinese character (“2023年 10月 9日” → “2023年10月9日”); a space between two Latin
 words or numbers (“Word 2016”) stays.
@@ -77,6 +81,8 @@ class Section:
     level: int  # depth in the outline, 1 for top-level sections
     paragraphs: tuple[str, ...]  # own text, heading paragraph first (number and all)
     children: tuple[Section, ...] = ()
+    # Own text after its children: an article's paragraph following its items (（一）…).
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,7 @@ def _freeze(node: Node, level: int) -> Section:
         level=level,
         paragraphs=tuple(node.paragraphs),
         children=tuple(_freeze(child, level + 1) for child in node.children),
+        after=tuple(node.after),
     )
 
 
@@ -255,6 +262,7 @@ class _Analysis:
             out.extend(node.paragraphs)
             for child in node.children:
                 walk(child)
+            out.extend(node.after)
 
         walk(self.outline.root)
         out.extend(self.closing)
@@ -327,6 +335,7 @@ def _section_json(section: Section) -> dict[str, Any]:
         "level": section.level,
         "paragraphs": list(section.paragraphs),
         "children": [_section_json(child) for child in section.children],
+        "after": list(section.after),
     }
 
 

@@ -8,7 +8,8 @@ most the time since the last one it saw (capped), so time is measured by its own
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from app.course.files import CourseFileError, ModuleText, parse_module, reading_
 from app.course.search import rebuild_search_index
 from app.db import write_transaction
 from app.lib.forms import FormBody
+from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
 from app.settings import get_settings
 from app.tables import Lesson, LessonProgress, Module, Quiz, User
 from app.trainings.progress import refresh_account
@@ -61,53 +63,121 @@ def read_course_dir(course_dir: Path) -> list[ModuleText]:
     return sorted(modules, key=lambda m: (m.order, m.slug))
 
 
-async def sync_course(modules: list[ModuleText]) -> tuple[int, int]:
+def module_fingerprint(module: ModuleText) -> str:
+    """The fingerprint of what a module file gives the course, its lessons included."""
+    lessons = [asdict(lesson) for lesson in module.lessons]
+    return fingerprint([module.title, module.order, asdict(module.source), module.note, lessons])
+
+
+async def sync_course(
+    modules: list[ModuleText], *, take_files: bool = False, published: Collection[str] = ()
+) -> tuple[int, int, list[str]]:
     """Make the database match the module files; lessons no longer in them are deactivated,
-    never deleted, so nobody's reading record is lost. Returns (modules, lessons)."""
-    lesson_count = 0
+    never deleted, so nobody's reading record is lost.
+
+    `published` names the modules just published through the course import pages. Such a
+    module stays as published when its file is later replaced by a different one, or lost,
+    unless `take_files` (`app/lib/seeding.py`). Returns the active modules and lessons, and
+    a line in Chinese for each module kept as published."""
+    kept, kept_ids = [], []
     async with write_transaction():
-        await Module.update({Module.active: False}, force=True)
-        await Lesson.update({Lesson.active: False}, force=True)
+        rows = {
+            row["slug"]: row
+            for row in await Module.select(
+                Module.id,
+                Module.slug,
+                Module.title,
+                Module.active,
+                Module.file_hash,
+                Module.from_browser,
+            )
+        }
+        files = {module.slug for module in modules}
+        for slug, row in rows.items():
+            if slug not in files and row["from_browser"] and row["active"] and not take_files:
+                kept.append(
+                    f"模块“{row['title']}”（{slug}）是在网页上发布的，课程文件夹中没有它的文件，"
+                    f"保留网页上发布的内容；{TAKE_HINT}"
+                )
+                kept_ids.append(row["id"])
+        loaded = []
         for module in modules:
-            values = {
-                Module.title: module.title,
-                Module.sort_order: module.order,
-                Module.source_title: module.source.title,
-                Module.doc_number: module.source.doc_number,
-                Module.source_file: module.source.file,
-                Module.note: module.note,
-                Module.active: True,
-            }
-            row = await Module.select(Module.id).where(Module.slug == module.slug).first()
-            if row is None:
-                saved = Module(slug=module.slug, **{c._meta.name: v for c, v in values.items()})
-                await saved.save()
-                module_id = saved.id
+            row, file, choice = rows.get(module.slug), module_fingerprint(module), TAKE
+            if row is not None and row["from_browser"] and module.slug not in published:
+                # Nothing edits a module but its file: the row is what was published.
+                recorded = row["file_hash"]
+                choice = choose(
+                    recorded=recorded,
+                    file=file,
+                    current=recorded,
+                    made_in_browser=True,
+                    take_files=take_files,
+                )
+            if choice == KEEP:
+                kept.append(
+                    f"模块“{row['title']}”（{module.slug}）是在网页上发布的，与课程文件中的不同，"
+                    f"保留网页上发布的内容；{TAKE_HINT}"
+                )
+                kept_ids.append(row["id"])
             else:
-                module_id = row["id"]
-                await Module.update(values).where(Module.id == module_id)
-            for n, lesson in enumerate(module.lessons):
-                key = f"{module.slug}/{lesson.slug}"
-                fields = {
-                    Lesson.module: module_id,
-                    Lesson.slug: lesson.slug,
-                    Lesson.source_ref: lesson.source_ref,
-                    Lesson.title: lesson.title,
-                    Lesson.sort_order: n,
-                    Lesson.body: "\n\n".join(lesson.paragraphs),
-                    Lesson.key_points: lesson.key_points,
-                    Lesson.characters: lesson.characters,
-                    Lesson.active: True,
-                }
-                if await Lesson.exists().where(Lesson.key == key):
-                    await Lesson.update(fields).where(Lesson.key == key)
-                else:
-                    await Lesson.insert(
-                        Lesson(key=key, **{c._meta.name: v for c, v in fields.items()})
-                    )
-                lesson_count += 1
+                from_browser = module.slug in published or (
+                    row is not None and row["from_browser"] and choice != TAKE
+                )
+                loaded.append((module, file, from_browser))
+        modules_off = Module.update({Module.active: False}, force=True)
+        lessons_off = Lesson.update({Lesson.active: False}, force=True)
+        if kept_ids:
+            modules_off = modules_off.where(Module.id.not_in(kept_ids))
+            lessons_off = lessons_off.where(Lesson.module.not_in(kept_ids))
+        await modules_off
+        await lessons_off
+        for module, file, from_browser in loaded:
+            await _load_module(module, file, from_browser)
+        # Taken off the course with --take-files: a file that comes back is the module's.
+        await Module.update({Module.from_browser: False}).where(Module.active.eq(False))
         await rebuild_search_index()
-    return len(modules), lesson_count
+        module_count = await Module.count().where(Module.active.eq(True))
+        lesson_count = await Lesson.count().where(Lesson.active.eq(True))
+    return module_count, lesson_count, kept
+
+
+async def _load_module(module: ModuleText, file: str, from_browser: bool) -> None:
+    values = {
+        Module.title: module.title,
+        Module.sort_order: module.order,
+        Module.source_title: module.source.title,
+        Module.doc_number: module.source.doc_number,
+        Module.source_file: module.source.file,
+        Module.note: module.note,
+        Module.active: True,
+        Module.file_hash: file,
+        Module.from_browser: from_browser,
+    }
+    row = await Module.select(Module.id).where(Module.slug == module.slug).first()
+    if row is None:
+        saved = Module(slug=module.slug, **{c._meta.name: v for c, v in values.items()})
+        await saved.save()
+        module_id = saved.id
+    else:
+        module_id = row["id"]
+        await Module.update(values).where(Module.id == module_id)
+    for n, lesson in enumerate(module.lessons):
+        key = f"{module.slug}/{lesson.slug}"
+        fields = {
+            Lesson.module: module_id,
+            Lesson.slug: lesson.slug,
+            Lesson.source_ref: lesson.source_ref,
+            Lesson.title: lesson.title,
+            Lesson.sort_order: n,
+            Lesson.body: "\n\n".join(lesson.paragraphs),
+            Lesson.key_points: lesson.key_points,
+            Lesson.characters: lesson.characters,
+            Lesson.active: True,
+        }
+        if await Lesson.exists().where(Lesson.key == key):
+            await Lesson.update(fields).where(Lesson.key == key)
+        else:
+            await Lesson.insert(Lesson(key=key, **{c._meta.name: v for c, v in fields.items()}))
 
 
 def required_seconds(characters: int) -> int:

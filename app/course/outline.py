@@ -107,6 +107,7 @@ class Node:
     md: int = 0
     paragraphs: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)  # its own text that follows its children
 
 
 _ATTACHMENT = re.compile(r"附件 ?\d* ?([：:]|$)")
@@ -115,6 +116,7 @@ CLOSING_START = re.compile(
     r"|本(通知|意见|方案|办法|规定|细则|决定)(自|由|未尽|所称))"
 )
 _REPORT_REQUEST = re.compile(r"各[^。]{1,80}(报告|报送|反馈)[^。]{0,20}。?$")  # one sentence
+_LIST_END = ("。", ".", "！", "!", "？", "?")
 
 
 class Outline:
@@ -180,7 +182,12 @@ class Outline:
         if plan is None:
             if self.tail is None and self.root.children and _ATTACHMENT.match(text):
                 self.tail = []
-            self.current = self.tail if self.tail is not None else self.stack[-1].paragraphs
+            if self.tail is not None:
+                self.current = self.tail
+            else:
+                self._close_items()
+                node = self.stack[-1]
+                self.current = node.after if node.children else node.paragraphs
             self.current.append(text)
             self.current_node = None
             return
@@ -200,6 +207,22 @@ class Outline:
         elif found.style == "zongze":
             self.zongze_seen = True
 
+    def _close_items(self) -> None:
+        """After the last of an article's items (（一）…；（二）…。) its text goes on.
+
+        An item of a 第X条 is one paragraph, the list ending at a full stop; a paragraph
+        after it is the article's (出处 第X条, not 第X条（二）). Any other section goes on
+        after its heading.
+        """
+        article = next(
+            (i for i in range(len(self.stack) - 1, 0, -1) if self.stack[i].style == "tiao"), None
+        )
+        if article is None or article == len(self.stack) - 1:
+            return
+        last = self.current[-1] if self.current else ""
+        if self.current is self.stack[-1].paragraphs and last.endswith(_LIST_END):
+            del self.stack[article + 1 :]
+
     def extend(self, text: str) -> None:
         """Continue the current paragraph with the next line."""
         self.current[-1] = join_pieces(self.current[-1], text)
@@ -208,7 +231,13 @@ class Outline:
         """Move the closing request (and any attachment list) out of the last section."""
         node, closing = self.stack[-1], []
         if node is not self.root:
-            while len(node.paragraphs) > 1 and _is_closing(node.paragraphs[-1], addressees):
+            while node.after and _is_closing(node.after[-1], addressees):
+                closing.insert(0, node.after.pop())
+            while (
+                not node.after
+                and len(node.paragraphs) > 1
+                and _is_closing(node.paragraphs[-1], addressees)
+            ):
                 closing.insert(0, node.paragraphs.pop())
         return closing + (self.tail or [])
 

@@ -47,7 +47,8 @@ class Part:
 
 def parts_of(document: Document) -> list[Part]:
     """Every piece in reading order: the opening, each part's own text (with anything
-    numbered below its second level folded in), the closing."""
+    numbered below its second level folded in, and the parts below a section whose text
+    goes on after them, such as an article's items), the closing."""
     parts = [Part(OPENING, OPENING, document.preamble)] if document.preamble else []
     for section in document.sections:
         parts += list(_parts(section, depth=1))
@@ -58,7 +59,7 @@ def parts_of(document: Document) -> list[Part]:
 
 def _parts(section: Section, depth: int) -> Iterator[Part]:
     title = section.title or section.number or section.source_ref
-    if depth >= 2:
+    if depth >= 2 or section.after:
         yield Part(section.source_ref, title, tuple(_all_paragraphs(section)))
         return
     children = [part for child in section.children for part in _parts(child, depth + 1)]
@@ -75,6 +76,7 @@ def _all_paragraphs(section: Section) -> Iterator[str]:
     yield from section.paragraphs
     for child in section.children:
         yield from _all_paragraphs(child)
+    yield from section.after
 
 
 def default_plan(document: Document, prefix: str = "module") -> list[PlannedModule]:

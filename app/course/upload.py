@@ -288,7 +288,8 @@ async def plan_save(
             if await take_upload(upload.id, upload.uploaded_by, KIND) is None:
                 raise NotFoundException("这次上传已经发布过了。")
             written = write_new_modules(modules, course_dir, content, course_dir / "sources" / name)
-            await sync_course(read_course_dir(course_dir))
+            published = {module.slug for module in modules}
+            await sync_course(read_course_dir(course_dir), published=published)
             titles = "、".join(f"“{m.title}”" for m in modules)
             await audit.record(
                 request, "course.import", None, f"从“{upload.filename}”发布模块 {titles}"

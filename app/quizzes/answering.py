@@ -1,6 +1,12 @@
 """Answering a quiz, apart from its pages: loading an attempt, saving answers as they are
-given, finishing an attempt once (by the cadre, at its deadline, or by the sweep), and the
-mistake book's entries of a finished attempt.
+given, finishing an attempt once (by the cadre, at its deadline, by the sweep, or, for
+practice, when a quiz starts), the mistake book's entries of a finished attempt, and when
+answers are hidden from a person.
+
+While a person is answering a quiz, no page shows them the answer or 解析 of any question:
+not the results of practice or of earlier attempts, not the mistake book
+(`answers_hidden_for` decides it for every page). Practice still open when a quiz starts is
+closed then (`close_practice`).
 
 An answer is acknowledged only after it is stored. Saving and finishing both take the
 attempt row's lock first (a no-op UPDATE … WHERE status = 'in_progress'), so an answer is
@@ -39,6 +45,7 @@ from app.trainings.progress import refresh_account
 logger = logging.getLogger("peixun")
 SWEEP_EVERY = 60  # seconds
 STAFF_ROLES = ("trainer", "federation_admin")
+QUIZ_STARTED = "quiz_started"  # how practice closed by the start of a quiz was finished
 
 ATTEMPT_COLUMNS = (
     Attempt.id,
@@ -87,6 +94,24 @@ def review_shown(attempt: Mapping[str, Any], now: datetime) -> bool:
         # Answers may still arrive in the grace after the close: not shown before it ends.
         return attempt["closes_at"] is not None and now >= attempt["closes_at"] + GRACE
     return True
+
+
+async def answers_hidden_for(account_id: int, now: datetime) -> dict[str, Any] | None:
+    """The quiz attempt the person is answering, if any; while there is one, no page shows
+    them the answer or 解析 of any question. An attempt past its deadline and grace takes no
+    more answers, so it hides nothing (it is finished as it stands)."""
+    rows = (
+        await Attempt.select(
+            Attempt.id, Attempt.deadline_at, Attempt.quiz.title.as_alias("quiz_title")
+        )
+        .where(
+            Attempt.account == account_id,
+            Attempt.status == IN_PROGRESS,
+            Attempt.practice.eq(False),
+        )
+        .order_by(Attempt.started_at)
+    )
+    return next((row for row in rows if not past_grace(row["deadline_at"], now)), None)
 
 
 async def load_attempt(user: User, attempt_id: int, *, own: bool = True) -> dict[str, Any]:
@@ -184,7 +209,7 @@ class _Finish:
 
 
 async def _prepare_finish(
-    attempt_id: int, now: datetime, attempt: dict[str, Any] | None = None
+    attempt_id: int, now: datetime, attempt: dict[str, Any] | None = None, by: str = "cadre"
 ) -> _Finish:
     """Grade the attempt as its answers stand and look up its 错题本 rows (reads only).
     `attempt`, its row as the request already read it, saves reading it again."""
@@ -205,6 +230,11 @@ async def _prepare_finish(
     # shows them too, so a score-only quiz gives nothing away through it.
     version_at = {item.position: item.version_id for item in items}
     wrong = {version_at[r.position] for r in grade.items if not r.correct}
+    if by == QUIZ_STARTED:  # practice left unfinished: only the questions answered wrongly
+        given = {p for p, response in responses.items() if any(v.strip() for v in response)}
+        wrong = {
+            version_at[r.position] for r in grade.items if not r.correct and r.position in given
+        }
     if wrong and review_shown(attempt, now):
         rows = await QuestionVersion.select(QuestionVersion.id, QuestionVersion.question).where(
             QuestionVersion.id.is_in(sorted(wrong))
@@ -242,7 +272,7 @@ async def _write_finish(finish: _Finish, by: str, now: datetime) -> None:
 
 async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:
     """Grade and close an attempt whose row lock the caller holds."""
-    finish = await _prepare_finish(attempt_id, now)
+    finish = await _prepare_finish(attempt_id, now, by=by)
     await _write_finish(finish, by, now)
     return finish.grade
 
@@ -286,7 +316,7 @@ async def finish_attempt(
 
     The grading is worked out before the write lock is taken, so that the lock is held only
     for the writes; if an answer was saved meanwhile, it is worked out again under the lock."""
-    finish = await _prepare_finish(attempt_id, now, attempt)
+    finish = await _prepare_finish(attempt_id, now, attempt, by)
     if finish.attempt["status"] != IN_PROGRESS:
         return False
     async with write_transaction():
@@ -294,10 +324,25 @@ async def finish_attempt(
         if locked is None:
             return False
         if await saved_responses(attempt_id) != finish.responses:
-            finish = await _prepare_finish(attempt_id, now)
+            finish = await _prepare_finish(attempt_id, now, by=by)
         await _write_finish(finish, by, now)
     await _refresh(locked["account"])  # a passed final quiz may complete a training
     return True
+
+
+async def close_practice(account_id: int, now: datetime) -> int:
+    """Finish the person's practice still open, as its answers stand, because a quiz has
+    started: practice shows answers, so none stays open while a quiz is answered. Returns
+    how many were closed."""
+    rows = await Attempt.select(Attempt.id).where(
+        Attempt.account == account_id,
+        Attempt.practice.eq(True),
+        Attempt.status == IN_PROGRESS,
+    )
+    closed = 0
+    for row in rows:
+        closed += await finish_attempt(row["id"], QUIZ_STARTED, now)
+    return closed
 
 
 async def _refresh(account_id: int) -> None:

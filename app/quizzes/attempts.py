@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from app.db import write_transaction
 from app.quizzes.answering import (
     AttemptClosed,
+    answers_hidden_for,
     finish_attempt,
     finish_if_expired,
     load_attempt,
@@ -233,7 +234,9 @@ async def attempt_result(request: Request, attempt_id: FromPath[int]) -> Templat
     attempt = await load_attempt(request.user, attempt_id, own=False)
     items = paper_of(attempt["paper"])
     responses = await saved_responses(attempt["id"])
-    shown = review_shown(attempt, now)
+    # While the reader answers a quiz, no result shows answers (practice, earlier attempts).
+    hidden_by = await answers_hidden_for(request.user.id, now)
+    shown = hidden_by is None and review_shown(attempt, now)
     answers = await Answer.select(Answer.position, Answer.correct, Answer.awarded).where(
         Answer.attempt == attempt["id"]
     )
@@ -248,6 +251,7 @@ async def attempt_result(request: Request, attempt_id: FromPath[int]) -> Templat
             "correct": {i.position: correct_response(i) for i in items} if shown else {},
             "links": await passage_links(request, items) if shown else {},
             "review_shown": shown,
+            "hidden_by": hidden_by,
             "review_policy": REVIEW_POLICIES.get(attempt["review"] or "", ""),
             "wrong_count": sum(1 for m in marks.values() if not m["correct"])
             + len(items)

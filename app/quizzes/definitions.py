@@ -19,7 +19,8 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from app.db import write_transaction
-from app.quizzes.answering import finish_if_expired
+from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
+from app.quizzes.answering import close_practice, finish_if_expired
 from app.quizzes.core import (
     COUNTED_POLICIES,
     IN_PROGRESS,
@@ -37,7 +38,7 @@ from app.quizzes.core import (
 )
 from app.quizzes.files import QuizFileError, QuizSpec, parse_quiz_file
 from app.settings import get_settings
-from app.tables import Attempt, Module, QuestionVersion, Quiz, User
+from app.tables import Attempt, AuditEvent, Module, QuestionVersion, Quiz, User
 
 
 class QuizRefused(Exception):
@@ -115,9 +116,58 @@ def quiz_values(spec: QuizSpec, module_id: int | None) -> dict[str, Any]:
     }
 
 
-async def sync_quizzes(specs: list[tuple[str, QuizSpec]]) -> int:
+def _utc_text(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def quiz_fingerprint(values: dict[str, Any], module_slug: str | None) -> str:
+    """The fingerprint of what a quiz file defines, from `quiz_values` or a quiz row alike."""
+    return fingerprint(
+        {
+            "title": values["title"],
+            "module": module_slug or "",
+            "rules": rules_json(rules_of(values["rules"])),
+            "time_limit_minutes": int(values["time_limit_minutes"] or 0),
+            "full_marks": int(values["full_marks"]),
+            "pass_mark": float(values["pass_mark"]),
+            "max_attempts": int(values["max_attempts"] or 0),
+            "counted_attempt": values["counted_attempt"],
+            "review": values["review"],
+            "shuffle_questions": bool(values["shuffle_questions"]),
+            "shuffle_options": bool(values["shuffle_options"]),
+            "partial_credit": bool(values["partial_credit"]),
+            "opens_at": _utc_text(values["opens_at"]),
+            "closes_at": _utc_text(values["closes_at"]),
+        }
+    )
+
+
+async def _edited_before_files_were_remembered(quiz_ids: list[int]) -> set[int]:
+    """Quizzes loaded before their files' fingerprints were kept that the audit log shows
+    were edited in the browser."""
+    if not quiz_ids:
+        return set()
+    rows = await AuditEvent.select(AuditEvent.target_id).where(
+        AuditEvent.action == "quiz.update",
+        AuditEvent.target_type == "quiz",
+        AuditEvent.target_id.is_in(quiz_ids),
+    )
+    return {row["target_id"] for row in rows}
+
+
+async def sync_quizzes(
+    specs: list[tuple[str, QuizSpec]], *, take_files: bool = False
+) -> tuple[int, list[str]]:
     """Load quiz files into the database (by slug); all or nothing. A quiz whose rules the
-    banks can't fill is refused, naming the rule and how many questions it lacks."""
+    banks can't fill is refused, naming the rule and how many questions it lacks.
+
+    Files seed what is new (`app/lib/seeding.py`): a quiz made or changed in the browser is
+    not overwritten by a changed file unless `take_files`. Returns the number of quiz
+    files and a line (in Chinese) for each quiz kept as the browser left it."""
     problems, rows = [], []
     for filename, spec in specs:
         module_id = None
@@ -130,16 +180,45 @@ async def sync_quizzes(specs: list[tuple[str, QuizSpec]]) -> int:
         rows.append((filename, spec, module_id))
     if problems:
         raise QuizFileError(tuple(problems))
+    kept = []
     async with write_transaction():
+        existing = {
+            row["slug"]: row
+            for row in await Quiz.select(*QUIZ_COLUMNS, Quiz.source_file, Quiz.file_hash).where(
+                Quiz.slug.is_in([spec.slug for _, spec, _ in rows] or [""])
+            )
+        }
+        unrecorded = [row["id"] for row in existing.values() if not row["file_hash"]]
+        edited = await _edited_before_files_were_remembered(unrecorded)
         for filename, spec, module_id in rows:
-            values = {**quiz_values(spec, module_id), "source_file": filename}
-            if await Quiz.exists().where(Quiz.slug == spec.slug):
-                await Quiz.update({getattr(Quiz, k): v for k, v in values.items()}).where(
-                    Quiz.slug == spec.slug
+            values = quiz_values(spec, module_id)
+            file = quiz_fingerprint(values, spec.module)
+            row = existing.get(spec.slug)
+            if row is None:
+                await Quiz.insert(
+                    Quiz(slug=spec.slug, source_file=filename, file_hash=file, **values)
                 )
+                continue
+            choice = choose(
+                recorded=row["file_hash"],
+                file=file,
+                current=quiz_fingerprint(row, row["module_slug"]),
+                made_in_browser=not row["source_file"] or row["id"] in edited,
+                take_files=take_files,
+            )
+            if choice == KEEP:
+                kept.append(f"测验“{row['title']}”在网页上修改过，保留网页上的设置；{TAKE_HINT}")
+                continue
+            if choice == TAKE:
+                values.update(source_file=filename, file_hash=file)
+            elif row["file_hash"] != file:
+                values = {"file_hash": file}  # the row already says what the file says
             else:
-                await Quiz.insert(Quiz(slug=spec.slug, **values))
-    return len(rows)
+                continue
+            await Quiz.update({getattr(Quiz, k): v for k, v in values.items()}).where(
+                Quiz.id == row["id"]
+            )
+    return len(rows), kept
 
 
 # ---------------------------------------------------------------- attempts: starting
@@ -184,12 +263,18 @@ async def in_progress(quiz_id: int, account_id: int) -> dict[str, Any] | None:
 
 
 async def start_attempt(quiz: dict[str, Any], user: User) -> int:
-    """The cadre's attempt in progress, or a new one with a freshly drawn paper.
+    """The cadre's attempt in progress, or a new one with a freshly drawn paper. Practice
+    still open is closed: it would show answers while the quiz is answered.
 
     A database constraint allows one attempt in progress per cadre and quiz, so two taps
     (or two devices) starting at once end up on the same attempt."""
-
     now = datetime.now(UTC)
+    attempt_id = await _open_attempt(quiz, user, now)
+    await close_practice(user.id, now)
+    return attempt_id
+
+
+async def _open_attempt(quiz: dict[str, Any], user: User, now: datetime) -> int:
     current = await in_progress(quiz["id"], user.id)
     if current is not None and not await finish_if_expired(current["id"], now):
         return current["id"]

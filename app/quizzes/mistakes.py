@@ -1,5 +1,6 @@
 """The mistake book (错题本): every question a cadre answered wrongly, practice over it or
-over a module's bank (untimed, not counted), and marking a question as mastered."""
+over a module's bank (untimed, not counted), and marking a question as mastered. Both show
+answers: neither is open while the cadre answers a quiz (`answers_hidden_for`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.banks.store import VERSION_COLUMNS, question_of
 from app.db import write_transaction
 from app.lib.forms import FormBody
 from app.lib.parsing import valid_id
+from app.quizzes.answering import answers_hidden_for, close_practice
 from app.quizzes.core import DrawRule, PoolQuestion, draw_paper, paper_json
 from app.quizzes.definitions import quiz_pool
 from app.tables import Attempt, Bank, Mistake, QuestionVersion, User
@@ -59,6 +61,12 @@ def _answer_text(row: dict[str, Any]) -> str:
 @get("/mistakes", name="mistakes")
 async def mistakes_page(request: Request, show: FromQuery[str] = "open") -> Template:
     user: User = request.user
+    hidden_by = await answers_hidden_for(user.id, datetime.now(UTC))
+    if hidden_by is not None:
+        return Template(
+            "quizzes/mistakes.html",
+            context={"mistakes": [], "show": show, "banks": [], "hidden_by": hidden_by},
+        )
     rows = await open_mistakes(user.id, mastered=show == "mastered")
     for row in rows:
         row["options"] = json.loads(row["options"])
@@ -70,7 +78,7 @@ async def mistakes_page(request: Request, show: FromQuery[str] = "open") -> Temp
     )
     return Template(
         "quizzes/mistakes.html",
-        context={"mistakes": rows, "show": show, "banks": banks},
+        context={"mistakes": rows, "show": show, "banks": banks, "hidden_by": None},
     )
 
 
@@ -111,9 +119,7 @@ async def practice_pool(user: User, source: str) -> list[PoolQuestion]:
 async def practice_start(request: Request, data: FormBody) -> Redirect:
     user: User = request.user
     source = (data.get("source") or "mistakes")[:100]
-    if await Attempt.exists().where(
-        Attempt.account == user.id, Attempt.status == "in_progress", Attempt.practice.eq(False)
-    ):
+    if await answers_hidden_for(user.id, datetime.now(UTC)) is not None:
         # Practice shows answers: not while a quiz is being answered.
         flash(request, "您有一个测验还没有交卷，交卷后才能练习。", "info")
         return Redirect(request.app.route_reverse("mistakes"))
@@ -131,6 +137,9 @@ async def practice_start(request: Request, data: FormBody) -> Redirect:
     )
     async with write_transaction():
         await attempt.save()
+    if await answers_hidden_for(user.id, datetime.now(UTC)) is not None:
+        # A quiz started meanwhile, after it closed the open practice: this one is closed too.
+        await close_practice(user.id, datetime.now(UTC))
     return Redirect(request.app.route_reverse("attempt", attempt_id=attempt.id))
 
 

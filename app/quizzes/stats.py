@@ -32,7 +32,12 @@ from app.tables import Answer, Attempt, AttemptEvent, QuestionVersion, Quiz, Uni
 STATUSES = {"in_progress": "作答中", "submitted": "已交卷", "expired": "超时自动交卷"}
 STATUS_FILTERS = {"": "全部", "finished": "已结束", **STATUSES}
 PASSED_FILTERS = {"": "全部", "yes": "合格", "no": "不合格"}
-FINISHED_BY = {"cadre": "交卷", "deadline": "超时自动交卷", "sweep": "超时自动交卷"}
+FINISHED_BY = {
+    "cadre": "交卷",
+    "deadline": "超时自动交卷",
+    "sweep": "超时自动交卷",
+    "quiz_started": "开始测验时自动交卷",  # practice left open when a quiz started
+}
 BANDS = 10
 DIGITS = re.compile(r"[0-9]{1,10}")
 

@@ -26,13 +26,7 @@ from app.reports.report import (
     roster_cells,
     roster_row_maker,
 )
-from app.reports.rows import (
-    DETAIL_HEADERS,
-    REMINDER_HEADERS,
-    SUMMARY_HEADERS,
-    rate_text,
-    summary_cells,
-)
+from app.reports.rows import DETAIL_HEADERS, REMINDER_HEADERS, SUMMARY_HEADERS, summary_cells
 from app.reports.writers import XlsxBook, csv_stream
 
 
@@ -85,13 +79,10 @@ async def summary_csv(
     rows, _ = await load_summary(report)
 
     async def pages() -> AsyncGenerator[list, None]:
-        lines = [list(summary_cells(row)) for row in rows]
-        for line in lines:
-            line[4] = rate_text(line[4])
-        yield lines
+        yield [summary_cells(row) for row in rows]
 
     return _csv_response(
-        csv_stream(SUMMARY_HEADERS, pages()),
+        csv_stream(SUMMARY_HEADERS, pages(), SUMMARY_KINDS),
         report.download_name("完成情况汇总表", "csv"),
     )
 
@@ -147,7 +138,7 @@ async def roster_csv_chunks(report: Report) -> AsyncIterator[bytes]:
     """The 花名册 as CSV chunks, streamed as the pages are read."""
     units = await q.units_under(report.filters.path)
     pages = roster_cells(report, units, roster_row_maker(report))
-    return csv_stream(DETAIL_HEADERS, pages)
+    return csv_stream(DETAIL_HEADERS, pages, DETAIL_KINDS)
 
 
 # ------------------------------------------------------------------------------ 催学名单
@@ -189,7 +180,7 @@ async def reminders_csv(
     order: FromQuery[str] = "",
 ) -> Stream:
     report = await prepare(request.user, training_id, unit, batch, order)
-    chunks = csv_stream(REMINDER_HEADERS, await reminder_pages(report))
+    chunks = csv_stream(REMINDER_HEADERS, await reminder_pages(report), REMINDER_KINDS)
     return _csv_response(chunks, report.download_name("催学名单", "csv"))
 
 

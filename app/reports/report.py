@@ -22,15 +22,15 @@ from app.reports import queries as q
 from app.reports.rows import TrainingFacts, detail_maker, reminder_cells
 from app.reports.strokes import ORDERS
 from app.reports.summary import Breakdown, SummaryRow
-from app.reports.writers import INTEGER, LONG_TEXT, NUMBER, RATE, TEXT, filename
+from app.reports.writers import DATETIME, INTEGER, LONG_TEXT, NUMBER, RATE, TEXT, filename
 from app.settings import get_settings
 from app.tables import Unit, User
 from app.trainings.access import training_row
 
 REPORTING = requires_role("unit_admin")
-# The kinds of the columns, as .xlsx writes them (and the pages align the numbers).
+# The kinds of the columns, as .xlsx and .csv write them (and the pages align the numbers).
 SUMMARY_KINDS = (TEXT, INTEGER, INTEGER, INTEGER, RATE, NUMBER, NUMBER)
-DETAIL_KINDS = (INTEGER, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, TEXT, TEXT, NUMBER, TEXT)
+DETAIL_KINDS = (INTEGER, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, NUMBER, TEXT, DATETIME, NUMBER, TEXT)
 REMINDER_KINDS = (INTEGER, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, LONG_TEXT)
 
 

@@ -128,8 +128,10 @@ def summary_cells(row: SummaryRow) -> tuple[Cell, ...]:
     return (row.name, *figure_cells(row.figures))
 
 
+# 学习进度 and 签到次数 as "5/13 篇" and "2/5 次" (as "5/13" a spreadsheet opening the .csv
+# would read them as dates, 13 May): the page and both files show them so.
 def lessons_text(read: int, required: int) -> str | None:
-    return f"{read}/{required}" if required else None
+    return f"{read}/{required} 篇" if required else None
 
 
 @lru_cache(maxsize=65536)
@@ -163,12 +165,12 @@ def detail_maker(training: TrainingFacts, tz: tzinfo) -> Callable[[int, Sequence
             position or None,
             kind_name,
             batch,
-            f"{read}/{required}" if required else None,
+            f"{read}/{required} 篇" if required else None,  # lessons_text, inline for speed
             score,
             (("合格" if passed else "未参加" if score is None else "不合格") if has_quiz else None),
             NOT_COMPLETED if minute is None else local_minute(minute, tz),
             hours_cell(hours),
-            f"{attended}/{sessions}" if sessions else None,
+            f"{attended}/{sessions} 次" if sessions else None,
         )
 
     return cells

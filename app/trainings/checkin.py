@@ -20,7 +20,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from app.accounts import audit
-from app.db import write_transaction
+from app.db import is_sqlite, write_transaction
 from app.settings import get_settings
 from app.tables import Attendance, AuditEvent, ClassSession, Enrollment, User
 from app.trainings.progress import recompute
@@ -204,29 +204,44 @@ async def _recent_failures(account_id: int, now: datetime) -> int:
     )
 
 
+async def _lock_account(account_id: int) -> None:
+    """Serialise the check-ins of one account (inside a write transaction), so counting its
+    wrong codes and recording a new one happen as one step: SQLite's IMMEDIATE transaction
+    already holds the only write lock; on PostgreSQL, the account's row (NO KEY UPDATE, so
+    rows referring to the account can still be written meanwhile)."""
+    if not is_sqlite():
+        await User.select(User.id).where(User.id == account_id).lock_rows("NO KEY UPDATE")
+
+
 async def check_in(
     connection: Connection | None, account_id: int, code: str, now: datetime
 ) -> CheckinResult:
     """Check the account in to the class session whose code (normalized) is valid `now`.
     A wrong code is recorded in the audit log, and after CHECKIN_FAILURE_LIMIT of them in
-    CHECKIN_WINDOW every check-in of the account is refused without looking at the code."""
-    failures = await _recent_failures(account_id, now)
-    if failures >= CHECKIN_FAILURE_LIMIT:
-        return CheckinResult(
-            refusal="签到码输错的次数太多，请 10 分钟后再试，或请培训老师在考勤表上为您标记出席。",
-            throttled=True,
-        )
-    live = None
-    if is_code(code):
-        live = (
-            await ClassSession.select(*SESSION_COLUMNS)
-            .where(ClassSession.checkin_code == code, ClassSession.code_expires_at > now)
-            .first()
-        )
-    if live is None:
-        if is_code(code) and await ClassSession.exists().where(ClassSession.checkin_code == code):
-            return CheckinResult(refusal="签到码已过期，请向培训老师索取新的签到码。")
-        async with write_transaction():
+    CHECKIN_WINDOW every check-in of the account is refused without looking at the code.
+    The count, the code's check and its recording are one transaction under the account's
+    lock, so a burst of simultaneous guesses gets exactly CHECKIN_FAILURE_LIMIT looks."""
+    async with write_transaction():
+        await _lock_account(account_id)
+        failures = await _recent_failures(account_id, now)
+        if failures >= CHECKIN_FAILURE_LIMIT:
+            return CheckinResult(
+                refusal="签到码输错的次数太多，请 10 分钟后再试，"
+                "或请培训老师在考勤表上为您标记出席。",
+                throttled=True,
+            )
+        live = None
+        if is_code(code):
+            live = (
+                await ClassSession.select(*SESSION_COLUMNS)
+                .where(ClassSession.checkin_code == code, ClassSession.code_expires_at > now)
+                .first()
+            )
+        if live is None:
+            if is_code(code) and await ClassSession.exists().where(
+                ClassSession.checkin_code == code
+            ):
+                return CheckinResult(refusal="签到码已过期，请向培训老师索取新的签到码。")
             await audit.record(
                 connection,
                 "checkin.failed",
@@ -234,20 +249,21 @@ async def check_in(
                 f"输入的签到码“{code[:20]}”不正确",
                 actor_id=account_id,
             )
-        left = CHECKIN_FAILURE_LIMIT - failures - 1
-        hint = f"（再错 {left} 次将暂停签到 10 分钟）" if left <= 3 else ""
-        return CheckinResult(refusal=f"签到码不正确，请核对老师公布的 6 位数字后重新输入。{hint}")
-    enrolled = await Enrollment.exists().where(
-        Enrollment.account == account_id,
-        Enrollment.batch == live["batch"],
-        Enrollment.active.eq(True),
-    )
-    if not enrolled:
-        return CheckinResult(
-            refusal=f"您没有报名这一期培训，不能签到。（{live['training_title']} "
-            f"{live['batch_name']}）如有疑问，请联系培训老师。"
+            left = CHECKIN_FAILURE_LIMIT - failures - 1
+            hint = f"（再错 {left} 次将暂停签到 10 分钟）" if left <= 3 else ""
+            return CheckinResult(
+                refusal=f"签到码不正确，请核对老师公布的 6 位数字后重新输入。{hint}"
+            )
+        enrolled = await Enrollment.exists().where(
+            Enrollment.account == account_id,
+            Enrollment.batch == live["batch"],
+            Enrollment.active.eq(True),
         )
-    async with write_transaction():
+        if not enrolled:
+            return CheckinResult(
+                refusal=f"您没有报名这一期培训，不能签到。（{live['training_title']} "
+                f"{live['batch_name']}）如有疑问，请联系培训老师。"
+            )
         row = (
             await Attendance.select(Attendance.id, Attendance.present)
             .where(Attendance.session == live["id"], Attendance.account == account_id)

@@ -1,0 +1,453 @@
+"""Every .xlsx and .csv download opened in a real spreadsheet program: LibreOffice Calc,
+headless, reading the CSV files as a Chinese (zh-CN) Calc does with 检测特殊数字 on, which
+also reads dates, times and percentages, as Excel always does.
+
+Each file is converted by `soffice --convert-to xlsx` and read back with openpyxl. Every cell
+must be what the page shows (for the reports) or what peixun wrote (for the other files):
+text stays the same text, numbers are numbers, dates are dates, and no cell is a formula.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from app.banks.model import Question
+from app.banks.store import save_question
+from app.reports.report import DETAIL_KINDS, REMINDER_KINDS, SUMMARY_KINDS
+from app.reports.rows import rate_text, text_cell
+from app.reports.writers import DATETIME, INTEGER, LONG_TEXT, NUMBER, RATE, TEXT
+from app.tables import Bank, Batch, Enrollment, Quiz, Training
+from tests.conftest import login, make_user, post_form
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+if SOFFICE is None:
+    message = (
+        "打开导出文件的测试需要 LibreOffice Calc：apt-get install libreoffice-calc（命令 soffice）"
+    )
+    if os.environ.get("PEIXUN_REQUIRE_BROWSER") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+# How Calc reads a .csv: comma, double quote, UTF-8, from line 1, no column set to text,
+# language zh-CN (2052), quoted fields not forced to text, special numbers detected (dates,
+# times, percentages), spaces kept, formulas evaluated (as Excel does).
+CSV_FILTER = "Text - txt - csv (StarCalc):44,34,76,1,,2052,false,true,false,false,false,-1,true"
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+FORMULA_START = ("=", "+", "-", "@")
+TITLE = "学习贯彻工会十八大精神集中轮训"
+
+
+# ------------------------------------------------------------------------------ LibreOffice
+
+
+def _soffice(files: list[Path], out: Path, profile: Path, infilter: str | None) -> None:
+    """Convert the files to .xlsx in `out`, in a profile of their own (so that runs at the
+    same time do not meet)."""
+    command = [
+        SOFFICE,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--nologo",
+        *([f"--infilter={infilter}"] if infilter else []),
+        "--convert-to",
+        "xlsx",
+        "--outdir",
+        str(out),
+        *map(str, files),
+    ]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(profile.parent)},
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr).decode(errors="replace")
+
+
+def open_in_calc(files: dict[str, bytes], folder: Path) -> dict[str, tuple]:
+    """Each file (name → bytes) as Calc reads it: name → (values, formulas) workbooks. The
+    .csv files and the .xlsx files each take one soffice run, one after the other in one
+    profile (two at once, each making its own profile, take longer on two cores)."""
+    groups: dict[str | None, list[Path]] = {CSV_FILTER: [], None: []}
+    for name, content in files.items():
+        path = folder / "in" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        groups[CSV_FILTER if name.endswith(".csv") else None].append(path)
+    for n, (infilter, paths) in enumerate(groups.items()):
+        _soffice(paths, folder / f"out{n}", folder / "profile", infilter)
+    read = {}
+    for name in files:
+        out = folder / ("out0" if name.endswith(".csv") else "out1") / (Path(name).stem + ".xlsx")
+        assert out.exists(), f"LibreOffice did not convert {name}"
+        read[name] = (load_workbook(out, data_only=True), load_workbook(out))
+    return read
+
+
+# ------------------------------------------------------------------------------ the pages
+
+
+class Tables(HTMLParser):
+    """The text of every row of the tables of a page (th and td alike), the h1 and the
+    report's info line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.texts: dict[str, str] = {}
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+        self._tag: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "tr":
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag == "h1" or (tag == "p" and "report-info" in classes):
+            self._tag, self._cell = ("info" if tag == "p" else "h1"), []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+        elif tag in ("h1", "p") and self._tag and self._cell is not None:
+            self.texts[self._tag] = "".join(self._cell).strip()
+            self._tag = self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def page_tables(html: str) -> Tables:
+    tables = Tables()
+    tables.feed(html)
+    return tables
+
+
+# ------------------------------------------------------------------------------ comparing
+
+
+def shown(value, number_format: str = "General") -> str:
+    """A cell as the page would show it ("—" for nothing); zero-width characters show nothing."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return f"布尔值 {value}"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, int | float):
+        return rate_text(value) if "%" in number_format else text_cell(value)
+    return str(value).translate(ZERO_WIDTH)
+
+
+def what_it_is(value) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, datetime):
+        return "date"
+    if isinstance(value, int | float):
+        return "number"
+    return "text"
+
+
+A_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
+# What each kind of column may hold, as the spreadsheet reads it.
+ALLOWED = {
+    TEXT: {"text", "empty"},
+    LONG_TEXT: {"text", "empty"},
+    INTEGER: {"number", "empty"},
+    NUMBER: {"number", "empty"},
+    RATE: {"number", "empty"},
+    DATETIME: {"date", "text", "empty"},  # 完成时间, or 未完成
+}
+
+
+def compare_rows(
+    where: str,
+    read: tuple,
+    sheet: str | None,
+    first: int,
+    expected: list[list[str]],
+    kinds,
+    csv_file: bool,
+    problems: list[str],
+    skip: int | None = None,
+) -> None:
+    """The rows of a converted sheet after its first `first` rows against the page's rows
+    (leaving out the sheet's column `skip`, which the page does not show)."""
+    values, formulas = read
+    sheet_values = values[sheet] if sheet else values.worksheets[0]
+    sheet_formulas = formulas[sheet] if sheet else formulas.worksheets[0]
+    got = list(sheet_values.iter_rows(min_row=first + 1))
+    raw = list(sheet_formulas.iter_rows(min_row=first + 1))
+    if len(got) != len(expected):
+        problems.append(f"{where}: {len(got)} rows, the page has {len(expected)}")
+    for cells, raw_cells, page in zip(got, raw, expected, strict=False):
+        columns = [
+            (c, r, k)
+            for n, (c, r, k) in enumerate(zip(cells, raw_cells, kinds, strict=False))
+            if n != skip
+        ]
+        if len(columns) != len(page):
+            problems.append(f"{where}: {len(columns)} columns, the page has {len(page)}")
+            continue
+        for (cell, raw_cell, kind), text in zip(columns, page, strict=True):
+            at = f"{where} {cell.coordinate}"
+            if raw_cell.data_type == "f":
+                problems.append(f"{at}: a formula {raw_cell.value!r} (the page shows {text!r})")
+                continue
+            it_is = what_it_is(cell.value)
+            if it_is not in ALLOWED[kind] or (
+                kind == DATETIME and A_TIME.fullmatch(text) and it_is != "date"
+            ):
+                problems.append(f"{at}: read as {it_is} {cell.value!r}, the page shows {text!r}")
+                continue
+            want = text
+            if csv_file and it_is == "text" and text.startswith(FORMULA_START):
+                want = "'" + text  # the CSV's mark that this is no formula
+            if shown(cell.value, cell.number_format) != want:
+                problems.append(f"{at}: shows {cell.value!r}, the page shows {text!r}")
+
+
+def compare_to_original(name: str, original: bytes, read: tuple, problems: list[str]) -> None:
+    """A file peixun wrote against the same file as Calc reads it: every cell the same value
+    of the same kind, and none a formula."""
+    mine = load_workbook(io.BytesIO(original))
+    values, formulas = read
+    for sheet in mine.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                at = f"{name} {sheet.title}!{cell.coordinate}"
+                if cell.data_type == "f":
+                    problems.append(f"{at}: peixun wrote a formula {cell.value!r}")
+                    continue
+                theirs = values[sheet.title][cell.coordinate]
+                if formulas[sheet.title][cell.coordinate].data_type == "f":
+                    problems.append(f"{at}: Calc reads a formula, peixun wrote {cell.value!r}")
+                elif what_it_is(theirs.value) != what_it_is(cell.value) or (
+                    theirs.value != cell.value
+                ):
+                    problems.append(
+                        f"{at}: Calc reads {theirs.value!r}, peixun wrote {cell.value!r}"
+                    )
+
+
+# ------------------------------------------------------------------------------ the data
+
+
+async def _report_data(tree, people):
+    """A training whose cells look like dates, numbers, percentages and formulas."""
+    quiz = Quiz(slug="jieye-ceshi", title="结业测验")
+    await quiz.save()
+    training = Training(
+        title=TITLE,
+        kind="rotation",
+        unit=tree["city"].id,
+        credit_hours=8.0,
+        attendance_share=0.8,
+        final_quiz=quiz.id,
+    )
+    await training.save()
+    first = Batch(training=training.id, name="1-2", sort_order=1)  # a date to a spreadsheet
+    await first.save()
+    second = Batch(training=training.id, name="第二期", sort_order=2)
+    await second.save()
+    done = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
+    cadres = [
+        # name, position, phone, batch, lessons read of 13, sessions attended of 5, score,
+        # passed, hours, completed
+        ("王五", "0012", "13900000101", first, 5, 2, 55.0, False, 4.0, None),
+        ("李四", "=1+1", "13900000102", first, 12, 1, None, False, 0.5, None),
+        ("张三", "3%", "13900000103", second, 13, 5, 86.66, True, 12.5, done),
+        ("赵六", "-5", "13900000104", second, 13, 4, 92.0, True, 12.0, done),
+        ("刘一", "", "13900000105", first, 3, 0, 60.0, False, 2.25, None),
+        ("孙七", "1 1/2", "13900000106", second, 1, 3, 30.0, False, 1.0, None),
+    ]
+    for name, position, phone, batch, read, attended, score, passed, hours, completed in cadres:
+        person = await make_user(
+            phone, tree["jiefang_g"], name=name, position=position, phone=phone
+        )
+        await Enrollment(
+            training=training.id,
+            batch=batch.id,
+            account=person.id,
+            unit=tree["jiefang_g"].id,
+            lessons_required=13,
+            lessons_read=read,
+            quiz_score=score,
+            quiz_passed=passed,
+            sessions_total=5,
+            sessions_attended=attended,
+            hours=hours,
+            completed_at=completed,
+        ).save()
+    await Enrollment(
+        training=training.id,
+        batch=second.id,
+        account=people["other_cadre"].id,
+        unit=tree["zhongzhan_g"].id,
+        lessons_required=13,
+        lessons_read=5,
+        sessions_total=5,
+        sessions_attended=5,
+        hours=3.0,
+    ).save()
+    return training
+
+
+async def _bank():
+    bank = Bank(slug="kaishi-ceshi", title="打开测试题库")
+    await bank.save()
+    questions = [
+        Question(
+            key="t-001",
+            type="single",
+            stem="哪个像日期？",
+            options=("5/13", "13800000000", "0012", "=1+1"),
+            answer=("A",),
+            explanation="1-2",
+            source_ref="3%",
+            difficulty=2,
+            tags=("1-2", "示例"),
+        ),
+        Question(
+            key="t-002",
+            type="fill_blank",
+            stem="比例是 ___。",
+            blanks=(("3%", "0.03"),),
+            explanation="-5",
+            evidence="@提及",
+        ),
+    ]
+    for question in questions:
+        await save_question(bank.id, question, None, new=True)
+    return bank
+
+
+CADRES_CSV = (
+    "姓名,单位,职务,手机号,性别,工号\r\n"
+    "吴一,解放区人民医院工会,=1+1,13700000001,男,0012\r\n"
+    "郑二,解放区总工会,1-2,13700000002,女,5/13\r\n"
+    "冯三,中站区第一中学工会,3%,13700000003,,-7\r\n"
+)
+
+
+async def _accounts_xlsx(client) -> bytes:
+    """The list of initial passwords, from importing three cadres."""
+    await client.get("/people/import")
+    preview = await client.post(
+        "/people/import",
+        files={"file": ("名单.csv", CADRES_CSV.encode("utf-8-sig"), "text/csv")},
+        data={"_csrf_token": client.cookies["csrftoken"]},
+    )
+    assert preview.status_code == 200, preview.text
+    action = re.search(r'action="(/people/import/\d+)"', preview.text)
+    assert action, "no confirm form"
+    done = await post_form(client, action.group(1))
+    assert done.status_code == 200, done.text
+    found = re.search(r"base64,([A-Za-z0-9+/=]+)", done.text)
+    assert found, "no list of initial passwords on the page"
+    return base64.b64decode(found.group(1))
+
+
+# ------------------------------------------------------------------------------ the test
+
+
+async def test_every_export_opens_in_a_spreadsheet_as_the_page_shows_it(
+    client, people, tree, tmp_path
+):
+    training = await _report_data(tree, people)
+    bank = await _bank()
+    await login(client, "admin")
+    base = f"/reports/trainings/{training.id}"
+    pages = {}
+    for page in ("summary", "roster", "reminders"):
+        response = await client.get(f"{base}/{page}")
+        assert response.status_code == 200, page
+        pages[page] = page_tables(response.text)
+    files: dict[str, bytes] = {}
+    problems: list[str] = []
+    for page in ("summary", "roster", "reminders"):
+        for suffix in ("xlsx", "csv"):
+            response = await client.get(f"{base}/{page}.{suffix}")
+            assert response.status_code == 200, f"{page}.{suffix}"
+            media_type = response.headers["content-type"]
+            if suffix == "csv" and media_type != "text/csv; charset=utf-8":
+                problems.append(f"{page}.csv: Content-Type {media_type!r}")
+            files[f"{page}.{suffix}"] = response.content
+    for name, url in (
+        ("bank.xlsx", f"/banks/{bank.slug}/export.xlsx"),
+        ("bank-template.xlsx", "/banks/template.xlsx"),
+        ("cadre-template.xlsx", "/people/import/template.xlsx"),
+    ):
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        files[name] = response.content
+    files["accounts.xlsx"] = await _accounts_xlsx(client)
+
+    read = open_in_calc(files, tmp_path)
+
+    # The reports: each file against its page, header and all.
+    summary, roster, reminders = pages["summary"], pages["roster"], pages["reminders"]
+    reminder_rows = [r for r in reminders.rows if r != reminders.rows[0]]
+    for name, sheet, page, kinds, skip in (
+        ("summary", None, summary, SUMMARY_KINDS, None),
+        ("roster", "明细", roster, DETAIL_KINDS, None),
+        ("reminders", None, reminders, REMINDER_KINDS, 1),
+    ):
+        rows = reminder_rows if name == "reminders" else page.rows[1:]
+        header = page.rows[0]
+        for suffix in ("xlsx", "csv"):
+            book = read[f"{name}.{suffix}"]
+            first = 3 if suffix == "xlsx" else 1  # the title, info and header rows
+            named = sheet if suffix == "xlsx" else None
+            sheet_values = book[0][named] if named else book[0].worksheets[0]
+            heading = [c.value for c in next(sheet_values.iter_rows(min_row=first, max_row=first))]
+            if skip is not None:
+                heading.pop(skip)
+            if heading != header:
+                problems.append(f"{name}.{suffix}: header {heading}, the page {header}")
+            if suffix == "xlsx":
+                top = [sheet_values["A1"].value, sheet_values["A2"].value]
+                if top != [page.texts["h1"], page.texts["info"]]:
+                    problems.append(f"{name}.xlsx: title {top}, the page {page.texts}")
+            compare_rows(
+                f"{name}.{suffix}", book, named, first, rows, kinds, suffix == "csv", problems, skip
+            )
+    # The 花名册's own 汇总 sheet is the 汇总表.
+    compare_rows(
+        "roster.xlsx", read["roster.xlsx"], "汇总", 3, summary.rows[1:], SUMMARY_KINDS, False,
+        problems,
+    )  # fmt: skip
+
+    # The other files: each cell as peixun wrote it.
+    for name in ("bank.xlsx", "bank-template.xlsx", "cadre-template.xlsx", "accounts.xlsx"):
+        compare_to_original(name, files[name], read[name], problems)
+
+    # What the data set was made to hold is there, read as text.
+    roster_csv = list(csv.reader(io.StringIO(files["roster.csv"].decode("utf-8-sig"))))
+    assert any(r[6].startswith("5/13") for r in roster_csv[1:]), roster_csv
+    assert any(r[5].startswith("1-2") for r in roster_csv[1:]), roster_csv
+    assert not problems, "\n".join(problems)
