@@ -31,7 +31,7 @@ from app.tables import (
     Unit,
     User,
 )
-from tests.test_browser import CHROMIUM, PHONE, server  # noqa: F401  (the server fixture)
+from tests.browser_support import CHROMIUM, PHONE, server  # noqa: F401  (the server fixture)
 
 AXE_DIR = Path(__file__).parent / "axe"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"

@@ -2,99 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import httpx
 import pytest
+from playwright.sync_api import expect
 
 from app.accounts.passwords import hash_initial_password
-from tests.conftest import DATABASE_URL, PASSWORD, make_user
-
-CHROMIUM = Path("/usr/bin/chromium")
-PHONE = {"width": 360, "height": 740}
-
-if not CHROMIUM.exists():
-    message = "浏览器测试需要 Debian 的 Chromium：apt-get install chromium（不下载浏览器）"
-    if os.environ.get("PEIXUN_REQUIRE_BROWSER") == "1":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message, allow_module_level=True)
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from tests.browser_support import (  # noqa: F401  (fixtures)
+    CHROMIUM,
+    PHONE,
+    phone_page,
+    server,
+)
+from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    """The real app served by uvicorn on the test database."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.asgi:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("服务器没有启动：" + process.stdout.read().decode(errors="replace"))
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-def phone_page(server):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
 
 
 @pytest.fixture
