@@ -282,7 +282,7 @@ def _open(page, url: str) -> None:
     assert response and response.status == expected, (url, response and response.status)
 
 
-def test_main_pages_pass_axe_and_fit_a_phone(site, server):  # noqa: F811
+def test_main_pages_pass_axe_and_fit_a_phone(site, server):
     findings = Findings(AXE_JS.read_text(encoding="utf-8"))
     pages = _pages(site)
     with sync_playwright() as playwright:
