@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import CacheControlHeader, MutableScopeHeaders
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import File
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -28,6 +29,7 @@ from app.banks.routes import ROUTES as BANK_ROUTES
 from app.course.routes import ROUTES as COURSE_ROUTES
 from app.db import database_lifespan
 from app.demo.loading import is_demo_database
+from app.lib.uploads import stale_uploads_lifespan
 from app.quizzes.answering import sweep_lifespan
 from app.quizzes.routes import ROUTES as QUIZ_ROUTES
 from app.reports.routes import ROUTES as REPORT_ROUTES
@@ -66,6 +68,20 @@ def security_headers(https: bool) -> BeforeMessageSendHookHandler:
             headers["Cache-Control"] = "no-store"
 
     return add
+
+
+@get(
+    "/favicon.ico",
+    name="favicon",
+    exclude_from_auth=True,
+    cache_control=CacheControlHeader(max_age=7 * 24 * 3600),
+    include_in_schema=False,
+)
+async def favicon() -> File:
+    """The site's icon where browsers look for it without being told (from the static files)."""
+    return File(
+        STATIC_DIR / "favicon.ico", media_type="image/x-icon", content_disposition_type="inline"
+    )
 
 
 def _current_user(context: dict[str, Any]) -> Any:
@@ -129,6 +145,7 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             *home.route_handlers,
+            favicon,
             *ACCOUNT_ROUTES,
             *COURSE_ROUTES,
             *QUIZ_ROUTES,
@@ -149,12 +166,12 @@ def create_app() -> Litestar:
                     cookie_secure=settings.https,
                     # The read-only JSON API carries no cookies: no CSRF cookie, no token to
                     # check. Static files have no session and need no token.
-                    exclude=["^/api/", "^/static/"],
+                    exclude=["^/api/", "^/static/", "^/favicon.ico$"],
                 )
             )
         ],
         stores={"sessions": DatabaseStore()},
-        lifespan=[database_lifespan, site_flags, sweep_lifespan],
+        lifespan=[database_lifespan, site_flags, sweep_lifespan, stale_uploads_lifespan],
         guards=[own_password_chosen],
         exception_handlers=json_under_api(errors.exception_handlers),
         before_send=[security_headers(settings.https)],

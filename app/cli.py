@@ -386,6 +386,58 @@ def banks_export(slugs: tuple[str, ...], fmt: str, out_dir: Path | None) -> None
             click.echo(f"  未导出：{reason}")
 
 
+@banks.command(
+    "draft",
+    help="从课程模块的课文中生成题目草稿（单选、多选、判断、填空），写成题库文件，"
+    "在文本编辑器中审阅后用 peixun banks import 导入。每题注明出处，解析引用原文。",
+)
+@click.argument("module")
+@click.option(
+    "--per-lesson",
+    type=click.IntRange(min=1),
+    default=None,
+    help="每篇课文最多生成几题（默认：能生成的全部）",
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="写到哪个文件（.md）",
+)
+def banks_draft(module: str, per_lesson: int | None, out_path: Path) -> None:
+    from collections import Counter
+
+    from app.banks.draft_store import ModuleNotFound, draft_module
+    from app.banks.model import QUESTION_TYPES
+    from app.banks.own_format import render_bank
+
+    _require_database()
+    try:
+        source, drafts = _run(draft_module(module, per_lesson))
+    except ModuleNotFound as error:
+        _fail(str(error))
+    if not drafts:
+        _fail(
+            f"模块“{source.module_title}”没有可以生成的新题目：课文中可以出题的句子，"
+            "题库中都已有相同或几乎相同的题目。未写出文件。"
+        )
+    try:
+        out_path.write_text(
+            render_bank(source.bank, [draft.question for draft in drafts]), encoding="utf-8"
+        )
+    except OSError as error:
+        _fail(f"无法写出“{out_path}”：{error.strerror or error}。")
+    by_type = Counter(draft.question.type for draft in drafts)
+    parts = "，".join(f"{label} {by_type[name]}" for name, label in QUESTION_TYPES.items())
+    lessons = len({draft.question.source_ref for draft in drafts})
+    click.echo(
+        f"已写出 {out_path}：{len(drafts)} 题（{parts}），来自 {lessons} 篇课文，"
+        f"题号接在题库“{source.bank.title}”（{source.bank.slug}）已有的题目之后。"
+    )
+    click.echo(f"请审阅、修改或删除后导入：peixun banks import {out_path}")
+
+
 @main.command(help="备份正在使用的数据库（SQLite 在线备份；PostgreSQL 用 pg_dump）。")
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path), required=False)
 def backup(target: Path | None) -> None:

@@ -1,17 +1,20 @@
-"""The home page of each role, and the large-font switch."""
+"""The home page of each role, and the switch for 长辈模式 (senior mode)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from litestar import Request, get, post
+from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
-from app.accounts.auth import safe_next
+from app.accounts.auth import retrieve_user, safe_next
 from app.accounts.guards import scope_path
-from app.course.lessons import course_progress
+from app.course.lessons import course_progress, path_modules
+from app.course.path import PathFacts, next_step
+from app.settings import get_settings
 from app.tables import ROLES, Unit, User
-from app.trainings.mine import cadre_trainings
+from app.trainings.mine import cadre_trainings, step_link
 
 
 @get("/", name="home")
@@ -34,21 +37,40 @@ async def home(request: Request) -> Template:
         }
     if user.role == "cadre":
         progress = await course_progress(user)
+        path = await path_modules(user.id)
+        step = next_step(PathFacts(modules=tuple(path.values())))
         context["course"] = {
             "read": sum(m.read for m in progress),
             "lessons": sum(m.lessons for m in progress),
+            "next": step_link(step, request.app.route_reverse),
         }
-        context["trainings"] = await cadre_trainings(user)
+        context["trainings"] = await cadre_trainings(user, request.app.route_reverse, path)
     return Template(f"home/{user.role}.html", context=context)
 
 
-@post("/preferences/font", name="toggle_font")
+# This device's choice of 长辈模式, for the sign-in page and whoever signs in next on it.
+SENIOR_COOKIE = "senior_mode"
+
+
+@post("/preferences/font", name="toggle_font", exclude_from_auth=True)
 async def toggle_font(request: Request) -> Redirect:
-    user: User = request.user
-    await User.update({User.large_font: not user.large_font}).where(User.id == user.id)
+    """One tap switches 长辈模式 (senior mode) on or off: stored for the signed-in person
+    (User.large_font) and on this device (a cookie), so the sign-in page keeps it too."""
+    user = await retrieve_user(request.session, request)
+    now_on = bool(user and user.large_font) or request.cookies.get(SENIOR_COOKIE) == "1"
+    if user is not None:
+        await User.update({User.large_font: not now_on}).where(User.id == user.id)
     referer = urlsplit(request.headers.get("referer", "/"))
     back = referer.path + (f"?{referer.query}" if referer.query else "")
-    return Redirect(safe_next(back))
+    cookie = Cookie(
+        key=SENIOR_COOKIE,
+        value="0" if now_on else "1",
+        max_age=400 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().https,
+    )
+    return Redirect(safe_next(back), cookies=[cookie])
 
 
 route_handlers = [home, toggle_font]

@@ -379,6 +379,9 @@ class ClassSession(Row, tablename="class_session"):
     hours = DoublePrecision(default=0.0)
     checkin_code = Varchar(length=20, default="")
     code_expires_at = Timestamptz(null=True, default=None)
+    # 已取消: no check-ins, left out of the completion rule; its attendance is kept.
+    cancelled_at = Timestamptz(null=True, default=None)
+    cancel_reason = Varchar(length=200, default="")
 
 
 class Attendance(Row, tablename="attendance"):

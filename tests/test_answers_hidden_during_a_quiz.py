@@ -13,7 +13,16 @@ from tests.test_quizzes import FETCH, answer_all, fields, paper, save, start
 FINAL = "final-exam"
 HIDDEN = "您正在参加测验，交卷后才能查看答案和解析。"
 # What a page shows only when it reveals answers: the review lines and the mistake book's.
-REVEALING = ("正确答案", "<strong>解析：</strong>", "答对了", "答错了", "未作答")
+REVEALING = (
+    "正确答案",
+    "<strong>解析：</strong>",
+    "答对了",
+    "答错了",
+    "未作答",
+    "is-correct",
+    "您的选择",
+    "您上次的答案",
+)
 
 
 @pytest.fixture
@@ -99,7 +108,9 @@ async def test_no_answer_or_explanation_is_shown_anywhere_while_a_quiz_is_in_pro
     ]
     exam_page = await cadre_client.get(f"/attempts/{exam}")
     assert exam_page.status_code == 200
-    seen += [*results, *book, exam_page.text]
+    scores = await cadre_client.get("/my/scores")
+    assert scores.status_code == 200 and f'href="/attempts/{exam}"' in scores.text
+    seen += [*results, *book, exam_page.text, scores.text]
 
     items = await every_question()
     assert len(items) >= 30 + 6 * 10

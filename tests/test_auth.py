@@ -304,11 +304,11 @@ async def test_each_role_gets_its_own_home_page(client, people):
         await post_form(client, "/logout")
 
 
-async def test_large_font_switch_is_remembered(client, people):
+async def test_senior_mode_switch_is_remembered(client, people):
     await login(client, "13800000001")
-    assert 'class="large-font"' not in (await client.get("/")).text
+    assert 'class="senior"' not in (await client.get("/")).text
     await post_form(client, "/preferences/font", headers={"referer": "http://testserver.local/"})
-    assert 'class="large-font"' in (await client.get("/")).text
+    assert 'class="senior"' in (await client.get("/")).text
     user = await User.objects().where(User.username == "13800000001").first()
     assert user.large_font
 

@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from app.banks.lint import ERROR, WARNING, format_report, lint_banks, lint_paths
+from app.banks.lint import ERROR, FIDELITY, WARNING, format_report, lint_banks, lint_paths
 from app.banks.model import ParseResult, Question
 from app.banks.own_format import BankHeader, parse_bank, render_bank
 from app.course.files import LessonText, ModuleText, SourceInfo, render_module
@@ -206,14 +206,14 @@ def test_fidelity_catches_a_wrong_answer_key():
     ]
     file, header, result = bank(wrong)
     report = lint((file, header, result))
-    fidelity = found(report, WARNING, "保真")
+    fidelity = found(report, WARNING, FIDELITY)
     assert [(f.line, f.level) for f in fidelity] == [
         (line_of(result, key), WARNING) for key in ("f-1", "f-2", "f-3")
     ]
     assert "2024年" in fidelity[0].message and "运动会" in fidelity[1].message
     # The same questions with the right keys pass.
     right = [wrong[0].__class__(**{**wrong[0].__dict__, "answer": ("B",)})]
-    assert not found(lint(bank(right)), WARNING, "保真")
+    assert not found(lint(bank(right)), WARNING, FIDELITY)
 
 
 def test_fidelity_normalises_width_spaces_and_punctuation():
@@ -227,9 +227,9 @@ def test_evidence_satisfies_fidelity_only_when_it_is_in_the_passage():
         "options": ("只在线上", "线上与线下相结合"),
         "source_ref": "三（二）",
     }
-    assert found(lint(bank([q("e-1", **paraphrase)])), WARNING, "保真")
+    assert found(lint(bank([q("e-1", **paraphrase)])), WARNING, FIDELITY)
     assert not found(
-        lint(bank([q("e-2", **paraphrase, evidence="线上线下相结合")])), WARNING, "保真"
+        lint(bank([q("e-2", **paraphrase, evidence="线上线下相结合")])), WARNING, FIDELITY
     )
     file, header, result = bank([q("e-3", **paraphrase, evidence="线上与线下相结合")])
     [finding] = found(lint((file, header, result)), WARNING, "依据")

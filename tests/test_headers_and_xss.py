@@ -37,6 +37,7 @@ from app.tables import (
     Lesson,
     LessonProgress,
     Module,
+    Quiz,
     Training,
     Unit,
     User,
@@ -570,7 +571,6 @@ A. {SHORT}
 B. 正确
 """
 QUESTION_FORM = {
-    "key": "xss-form-1",
     "type": "single",
     "stem": f"表单{PAYLOAD}",
     "option_A": PAYLOAD,
@@ -588,25 +588,28 @@ QUESTION_FORM = {
 async def test_banks_questions_quizzes_and_answers_show_markup_as_text(client, people, content):
     pages = Pages(client)
     await sign_in(client, "trainer")
-    refused = await post_form(client, "/banks", {"slug": "Bad Slug!", "title": PAYLOAD})
+    refused = await post_form(client, "/banks", {"title": PAYLOAD, "module": PAYLOAD})
     pages.check("新建题库（被拒）", refused, PAYLOAD, status=400)
-    made = await post_form(client, "/banks", {"slug": "xss-form", "title": PAYLOAD})
+    made = await post_form(client, "/banks", {"title": PAYLOAD})
     assert made.status_code in (302, 303), made.text
+    form_bank = made.headers["location"]  # its identifier made from the title
+    form_slug = form_bank.rsplit("/", 1)[1]
 
-    url = "/banks/xss-form/questions/new"
+    url = f"{form_bank}/questions/new"
     await pages.get("新建题目", url, PAYLOAD)
-    preview = await post_form(client, "/banks/xss-form/preview", QUESTION_FORM)
+    preview = await post_form(client, f"{form_bank}/preview", QUESTION_FORM)
     pages.check("题目预览", preview, f"表单{PAYLOAD}", f"解析{PAYLOAD}", status=(200, 422))
-    refused = await post_form(client, url, {**QUESTION_FORM, "key": PAYLOAD, "correct_C": ""})
+    refused = await post_form(client, url, {**QUESTION_FORM, "correct_C": ""})
     pages.check("新建题目（被拒）", refused, f"表单{PAYLOAD}", SHORT, status=400)
     saved = await post_form(client, url, QUESTION_FORM)
     assert saved.status_code in (302, 303), text_of(saved.text)
-    blank = {"key": "xss-form-2", "type": "fill_blank", "stem": f"填空___{PAYLOAD}"}
+    blank = {"type": "fill_blank", "stem": f"填空___{PAYLOAD}"}
     saved = await post_form(client, url, {**blank, "blanks": SHORT, "action": "save"})
     assert saved.status_code in (302, 303), text_of(saved.text)
 
     # Imported files in every format, and pasted text; the file names carry markup too.
     # A bank file names its module; its 出处 are then lessons of that module.
+    imported = {}
     for fmt, suffix, module, ref in (
         ("own", ".md", "xuexi-daodu", "导语"),
         ("gift", ".gift", "", SHORT),
@@ -614,15 +617,18 @@ async def test_banks_questions_quizzes_and_answers_show_markup_as_text(client, p
     ):
         header = BankHeader(f"xss-{fmt}", PAYLOAD, module)
         content_ = export_bytes(header, attack_questions(f"xss-{fmt}", ref), fmt)
-        fields = {"format": "auto", "bank": "", "new_bank": f"xss-{fmt}", "new_title": PAYLOAD}
+        # The own format names its bank; the others go to a new bank named in the form.
+        title = "" if fmt == "own" else f"xss {fmt} {PAYLOAD}"
+        fields = {"format": "auto", "bank": "", "new_title": title}
         sent = await upload_file(client, "/banks/import", f"{SHORT}{suffix}", content_, **fields)
         assert sent.status_code in (302, 303), text_of(sent.text)
         preview = await pages.get(f"导入预览（{fmt}）", sent.headers["location"], PAYLOAD, SHORT)
         done = await post_form(client, unescape(action_of(preview, r"/banks/import/\d+\?[^\"]*")))
         assert done.status_code in (302, 303), text_of(done.text)
+        imported[fmt] = done.headers["location"]
     pasted = await client.post(
         "/banks/import",
-        data={"format": "auto", "bank": "xss-form", "text": PASTED, "_csrf_token": csrf(client)},
+        data={"format": "auto", "bank": form_slug, "text": PASTED, "_csrf_token": csrf(client)},
         files={"file": ("", b"", "application/octet-stream")},
     )
     assert pasted.status_code in (302, 303), text_of(pasted.text)
@@ -630,7 +636,7 @@ async def test_banks_questions_quizzes_and_answers_show_markup_as_text(client, p
     await pages.get("导入预览（粘贴）", pasted.headers["location"], "粘贴<script>alert(1)</script>")
     aiken = f"爱肯{PAYLOAD}\nA. {SHORT}\nB. 正确\nANSWER: B\n".encode()
     sent = await upload_file(
-        client, "/banks/import", f"{SHORT}.txt", aiken, format="aiken", bank="xss-form"
+        client, "/banks/import", f"{SHORT}.txt", aiken, format="aiken", bank=form_slug
     )
     assert sent.status_code in (302, 303), text_of(sent.text)
     await pages.get("导入预览（Aiken）", sent.headers["location"], "爱肯<script>alert(1)</script>")
@@ -642,7 +648,6 @@ async def test_banks_questions_quizzes_and_answers_show_markup_as_text(client, p
 
     # A quiz drawing one question of each type from the imported bank.
     quiz = {
-        "slug": "xss-ceyan",
         "title": PAYLOAD,
         "module": "xuexi-daodu",
         "time_limit_minutes": "30",
@@ -656,15 +661,16 @@ async def test_banks_questions_quizzes_and_answers_show_markup_as_text(client, p
     for n, kind in enumerate(("single", "multiple", "true_false", "fill_blank"), start=1):
         quiz.update({f"rule_{n}_type": kind, f"rule_{n}_count": "1", f"rule_{n}_points": "25"})
         quiz[f"rule_{n}_banks"] = "xss-own"
-    refused = await post_form(client, "/admin/quizzes/new", {**quiz, "slug": PAYLOAD})
+    refused = await post_form(client, "/admin/quizzes/new", {**quiz, "pass_mark": PAYLOAD})
     pages.check("新建测验（被拒）", refused, PAYLOAD, status=400)
     made = await post_form(client, "/admin/quizzes/new", quiz)
     assert made.status_code in (302, 303), text_of(made.text)
+    ceyan = (await Quiz.select(Quiz.slug).where(Quiz.title == PAYLOAD).first())["slug"]
 
     # A cadre takes it, typing markup into the blank, and gets the rest wrong.
     await sign_in(client, "13800000001")
-    await pages.get("测验", "/quizzes/xss-ceyan", PAYLOAD)
-    attempt_id = await start(client, "xss-ceyan")
+    await pages.get("测验", f"/quizzes/{ceyan}", PAYLOAD)
+    attempt_id = await start(client, ceyan)
     await pages.get("答题", f"/attempts/{attempt_id}", PAYLOAD, SHORT)
     for item in await paper(attempt_id):
         value = {"single": "A", "multiple": "C", "true_false": "错"}.get(item.type, PAYLOAD)
@@ -695,14 +701,14 @@ async def test_banks_questions_quizzes_and_answers_show_markup_as_text(client, p
         ("题目", f"/banks/{own}/questions/{own}-1", (f"单选{PAYLOAD}", f"依据{PAYLOAD}")),
         ("修改题目", f"/banks/{own}/questions/{own}-1/edit", (f"单选{PAYLOAD}", SHORT)),
         ("填空题", f"/banks/{own}/questions/{own}-4", (PAYLOAD, SHORT)),
-        ("表单题目", "/banks/xss-form/questions/xss-form-1", (f"表单{PAYLOAD}",)),
+        ("表单题目", f"{form_bank}/questions/{form_slug}-001", (f"表单{PAYLOAD}",)),
         ("覆盖情况", f"/banks/{own}/coverage", ()),
-        ("GIFT 题库", "/banks/xss-gift", (PAYLOAD,)),
-        ("Excel 题库", "/banks/xss-xlsx", (PAYLOAD,)),
+        ("GIFT 题库", imported["gift"], (PAYLOAD,)),
+        ("Excel 题库", imported["xlsx"], (PAYLOAD,)),
         ("导入题库", "/banks/import", ()),
         ("测验管理", "/admin/quizzes", (PAYLOAD,)),
-        ("修改测验", "/admin/quizzes/xss-ceyan/edit", (PAYLOAD,)),
-        ("作答记录", "/admin/quizzes/xss-ceyan/attempts", (PAYLOAD, "孙学员")),
+        ("修改测验", f"/admin/quizzes/{ceyan}/edit", (PAYLOAD,)),
+        ("作答记录", f"/admin/quizzes/{ceyan}/attempts", (PAYLOAD, "孙学员")),
         ("答卷", f"/admin/attempts/{attempt_id}", (PAYLOAD, "孙学员")),
         ("培训管理员首页", "/", ()),
     ]:

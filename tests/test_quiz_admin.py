@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from app.quizzes.answering import finish_attempt, save_responses
 from app.quizzes.core import correct_response, paper_of
 from app.quizzes.definitions import load_quiz, start_attempt
 from app.quizzes.stats import absences, band_label, question_rates, score_bands
-from app.tables import Attempt, AuditEvent, QuestionVersion, Quiz
+from app.tables import Attempt, AuditEvent, Bank, QuestionVersion, Quiz
 from tests.conftest import login, make_user, post_form
 
 QUIZ = "xuexi-daodu-quiz"
@@ -73,8 +74,8 @@ def post_data(form: dict) -> dict:
     return data
 
 
+NEW_SLUG = "duo-xuanti-zhuanxiang-lianxi"  # made from the title
 NEW_QUIZ = {
-    "slug": "duoxuan-zhuanxiang",
     "title": "多选题专项练习",
     "module": BANK,
     "time_limit_minutes": "30",
@@ -129,28 +130,28 @@ async def test_a_rule_the_banks_cannot_fill_blocks_publishing_but_not_saving(tra
     )
     assert "不能发布" in refused.text
     assert 'value="多选题专项练习"' in refused.text  # what was typed is kept
-    assert not await Quiz.exists().where(Quiz.slug == NEW_QUIZ["slug"])
+    assert not await Quiz.exists().where(Quiz.slug == NEW_SLUG)
 
     saved = await post_form(
         trainer, "/admin/quizzes/new", {**NEW_QUIZ, "opens_at": "2024-03-01T08:00"}
     )
     assert saved.status_code in (302, 303), saved.text
-    row = await Quiz.select().where(Quiz.slug == NEW_QUIZ["slug"]).first()
+    row = await Quiz.select().where(Quiz.slug == NEW_SLUG).first()
     assert row["published"] is False and row["pass_mark"] == 60 and row["time_limit_minutes"] == 30
     assert await AuditEvent.exists().where(AuditEvent.action == "quiz.create")
     assert row["opens_at"] == datetime(2024, 3, 1, 0, 0, tzinfo=UTC)  # 08:00 Beijing time
-    edit = await trainer.get(f"/admin/quizzes/{NEW_QUIZ['slug']}/edit")
+    edit = await trainer.get(f"/admin/quizzes/{NEW_SLUG}/edit")
     assert f"还差 {50 - have} 题" in edit.text and 'value="2024-03-01T08:00"' in edit.text
-    url = f"/admin/quizzes/{NEW_QUIZ['slug']}/edit"
+    url = f"/admin/quizzes/{NEW_SLUG}/edit"
     again = await post_form(trainer, url, {**NEW_QUIZ, "opens_at": "2024-03-01T08:00"})
     assert again.status_code in (302, 303)
     assert not await AuditEvent.exists().where(AuditEvent.action == "quiz.update")  # no change
-    assert (await trainer.get(f"/quizzes/{NEW_QUIZ['slug']}")).status_code == 404
+    assert (await trainer.get(f"/quizzes/{NEW_SLUG}")).status_code == 404
 
     fixed = {**NEW_QUIZ, "rule_1_count": str(have), "published": "1"}
     published = await post_form(trainer, url, fixed)
     assert published.status_code in (302, 303), published.text
-    assert (await Quiz.select(Quiz.published).where(Quiz.slug == NEW_QUIZ["slug"]).first())[
+    assert (await Quiz.select(Quiz.published).where(Quiz.slug == NEW_SLUG).first())[
         "published"
     ] is True
 
@@ -161,7 +162,7 @@ async def test_checking_the_rules_shows_the_total_and_saves_nothing(trainer):
     page = await post_form(trainer, "/admin/quizzes/new", data)
     assert page.status_code == 200
     assert "共 <strong>15</strong> 题，卷面总分 <strong>60</strong> 分" in page.text
-    assert not await Quiz.exists().where(Quiz.slug == NEW_QUIZ["slug"])
+    assert not await Quiz.exists().where(Quiz.slug == NEW_SLUG)
 
 
 async def test_editing_the_pass_mark_changes_only_it(trainer):
@@ -185,7 +186,6 @@ async def test_bad_input_names_the_field_and_saves_nothing(trainer):
     before = await Quiz.count()
     data = {
         **NEW_QUIZ,
-        "slug": "Bad Slug",
         "title": "",
         "pass_mark": "120",
         "time_limit_minutes": "半小时",
@@ -196,7 +196,6 @@ async def test_bad_input_names_the_field_and_saves_nothing(trainer):
     response = await post_form(trainer, "/admin/quizzes/new", data)
     assert response.status_code == 400
     for message in (
-        "测验标识只能由小写字母",
         "请填写测验名称",
         "及格分不能高于满分（100）",
         "限时应为 0 到 1440 之间的整数",
@@ -208,13 +207,11 @@ async def test_bad_input_names_the_field_and_saves_nothing(trainer):
         assert message in response.text, message
     assert 'value="半小时"' in response.text
     assert await Quiz.count() == before
-    taken = await post_form(trainer, "/admin/quizzes/new", {**NEW_QUIZ, "slug": QUIZ})
-    assert taken.status_code == 400 and f"测验标识“{QUIZ}”已被其他测验使用" in taken.text
 
 
 def test_the_form_validation_is_pure_and_converts_beijing_time():
     form = clean_form({**NEW_QUIZ, "opens_at": "2024-03-01T08:00", "closes_at": "2024-03-01 20:30"})
-    values, errors = quiz_problems(form, new=True, module_slugs={BANK}, bank_slugs={BANK})
+    values, errors = quiz_problems(form, module_slugs={BANK}, bank_slugs={BANK})
     assert errors == {}
     assert values["opens_at"] == datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
     assert values["closes_at"] == datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
@@ -222,7 +219,7 @@ def test_the_form_validation_is_pure_and_converts_beijing_time():
     backwards = clean_form(
         {**NEW_QUIZ, "opens_at": "2024-03-02T08:00", "closes_at": "2024-03-01T08:00"}
     )
-    _, errors = quiz_problems(backwards, new=True, module_slugs=set(), bank_slugs=set())
+    _, errors = quiz_problems(backwards, module_slugs=set(), bank_slugs=set())
     assert errors["closes_at"] == "结束时间应晚于开始时间。"
     assert errors["module"] and "不存在" in errors["rule_1_banks"]
 
@@ -339,7 +336,7 @@ async def test_cadres_and_unit_admins_are_refused(client, people, content, accou
         assert "没有权限" in response.text and "周学员" not in response.text
     refused = await post_form(client, "/admin/quizzes/new", NEW_QUIZ)
     assert refused.status_code == 403
-    assert not await Quiz.exists().where(Quiz.slug == NEW_QUIZ["slug"])
+    assert not await Quiz.exists().where(Quiz.slug == NEW_SLUG)
 
 
 async def test_federation_staff_see_the_pages_and_the_nav_link(client, people, content):
@@ -349,3 +346,28 @@ async def test_federation_staff_see_the_pages_and_the_nav_link(client, people, c
     assert (await client.get("/admin/quizzes")).status_code == 200
     assert (await client.get("/admin/quizzes/new")).status_code == 200
     assert (await client.get("/admin/attempts/999999")).status_code == 404
+
+
+async def test_a_new_quiz_gets_its_identifier_from_the_title_and_several_ticked_banks(trainer):
+    editor = await trainer.get("/admin/quizzes/new")
+    assert 'name="slug"' not in editor.text and "测验标识" not in editor.text
+    assert "按住 Ctrl" not in editor.text and 'name="rule_1_banks" multiple' not in editor.text
+    assert editor.text.count('type="checkbox" id="rule_1_banks_') == await Bank.count()
+    banks = [row["slug"] for row in await Bank.select(Bank.slug).order_by(Bank.slug)][:2]
+    data = {**NEW_QUIZ, "rule_1_count": "1", "rule_1_type": "single", "rule_1_banks": banks}
+    first = await post_form(trainer, "/admin/quizzes/new", data)
+    second = await post_form(trainer, "/admin/quizzes/new", data)
+    assert first.status_code in (302, 303) and second.status_code in (302, 303)
+    made = await Quiz.select(Quiz.slug, Quiz.rules).where(Quiz.title == NEW_QUIZ["title"])
+    assert sorted(row["slug"] for row in made) == [NEW_SLUG, f"{NEW_SLUG}-2"]
+    assert json.loads(made[0]["rules"])[0]["banks"] == banks  # both ticked banks kept
+    listed = await trainer.get("/admin/quizzes")
+    assert NEW_QUIZ["title"] in listed.text and f">{NEW_SLUG}<" not in listed.text
+    edit = await trainer.get(f"/admin/quizzes/{NEW_SLUG}/edit")
+    for slug in banks:
+        assert re.search(rf'name="rule_1_banks" value="{slug}" checked', edit.text)
+    # A bank in a rule that no longer exists is shown, ticked, to untick.
+    gone = {**data, "rule_1_banks": [*banks, "no-such-bank"]}
+    refused = await post_form(trainer, f"/admin/quizzes/{NEW_SLUG}/edit", gone)
+    assert refused.status_code == 400
+    assert 'value="no-such-bank" checked> no-such-bank（不存在，请取消勾选）' in refused.text

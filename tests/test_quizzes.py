@@ -208,7 +208,7 @@ async def test_all_right_scores_full_marks_and_the_review_links_the_passage(cadr
     row = await Attempt.select().where(Attempt.id == attempt_id).first()
     assert row["status"] == "submitted" and row["score"] == 100 and row["passed"] is True
     result = await cadre_client.get(f"/attempts/{attempt_id}/result")
-    assert "<strong>100.0</strong> 分" in result.text and "合格" in result.text
+    assert "<strong>100</strong> 分" in result.text and "合格" in result.text
     items = await paper(attempt_id)
     assert items[0].explanation in result.text
     assert "/course/xuexi-daodu/" in result.text and "查看原文" in result.text

@@ -301,10 +301,10 @@ async def test_the_print_view_has_the_buttons_and_no_inline_script(client, peopl
     text = page.text
     for label in ("下载汇总表（Excel）", "下载花名册（Excel）", "下载 CSV", "打印"):
         assert label in text
-    assert "/static/reports.js" in text
+    assert "/static/print.js" in text
     assert "<script>" not in text and "style=" not in text and "onclick" not in text
     assert "填报单位：焦作市总工会" in text
-    static = await client.get("/static/reports.js")
+    static = await client.get("/static/print.js")
     assert static.status_code == 200 and "window.print" in static.text
 
 

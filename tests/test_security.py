@@ -10,6 +10,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
+from app.lib.sealing import seal
 from app.tables import (
     ROLES,
     Attempt,
@@ -74,6 +75,7 @@ SLUGS = {
     "token_id": 1,
     "session_id": 1,
     "completion_id": 1,
+    "import_id": 1,
     "code": "ABCDEFGHJK",
 }
 ACCOUNTS = {
@@ -142,6 +144,14 @@ async def test_ids_from_another_unit_give_403_or_404_and_no_data(
         uploaded_by=people["zhongzhan_admin"].id,
     )
     await upload.save()
+    # The initial passwords of an import by 中站区's admin (app/accounts/people_import.py).
+    password_list = Upload(
+        kind="password_list",
+        filename="干部账号与初始密码.xlsx",
+        content=seal(b"PK initial passwords"),
+        uploaded_by=people["zhongzhan_admin"].id,
+    )
+    await password_list.save()
     attempt_id, mistake_id = await _other_cadres_attempt(people["other_cadre"].id)
     training_id, batch_id, enrollment_id = await _other_units_training(tree, people)
     session_id, completion_id = await _other_cadres_completion(
@@ -151,6 +161,7 @@ async def test_ids_from_another_unit_give_403_or_404_and_no_data(
         "unit_id": [tree["zhongzhan_g"].id, tree["city"].id],
         "person_id": [people["other_cadre"].id, people["admin"].id],
         "upload_id": [upload.id],
+        "import_id": [password_list.id],
         "attempt_id": [attempt_id],
         "mistake_id": [mistake_id],
         "training_id": [training_id],

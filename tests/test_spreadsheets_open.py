@@ -9,14 +9,13 @@ text stays the same text, numbers are numbers, dates are dates, and no cell is a
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import os
 import re
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -28,7 +27,17 @@ from app.banks.store import save_question
 from app.reports.report import DETAIL_KINDS, REMINDER_KINDS, SUMMARY_KINDS
 from app.reports.rows import rate_text, text_cell
 from app.reports.writers import DATETIME, INTEGER, LONG_TEXT, NUMBER, RATE, TEXT
-from app.tables import Bank, Batch, Enrollment, Quiz, Training
+from app.tables import (
+    Attempt,
+    Attendance,
+    Bank,
+    Batch,
+    ClassSession,
+    Enrollment,
+    Quiz,
+    Training,
+    User,
+)
 from tests.conftest import login, make_user, post_form
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -367,9 +376,52 @@ async def _accounts_xlsx(client) -> bytes:
     assert action, "no confirm form"
     done = await post_form(client, action.group(1))
     assert done.status_code == 200, done.text
-    found = re.search(r"base64,([A-Za-z0-9+/=]+)", done.text)
+    found = re.search(r'href="(/people/imports/\d+/passwords\.xlsx)"', done.text)
     assert found, "no list of initial passwords on the page"
-    return base64.b64decode(found.group(1))
+    listed = await client.get(found.group(1))
+    assert listed.status_code == 200
+    return listed.content
+
+
+async def _scores_url(people) -> str:
+    """The score file of the training's quiz, with two finished attempts and one running."""
+    quiz = await Quiz.objects().where(Quiz.slug == "jieye-ceshi").first()
+    start = datetime(2026, 11, 20, 1, 5, tzinfo=UTC)
+    for score, status in ((58.5, "submitted"), (90.0, "expired"), (None, "in_progress")):
+        await Attempt(
+            quiz=quiz.id,
+            account=people["cadre"].id,
+            status=status,
+            started_at=start,
+            finished_at=None if score is None else start + timedelta(minutes=25),
+            score=score,
+            passed=None if score is None else score >= 60,
+        ).save()
+        start += timedelta(hours=1)
+    return f"/admin/quizzes/{quiz.slug}/scores.xlsx"
+
+
+async def _attendance_sheet_url(training) -> str:
+    """The 签到表 of a class session of the batch "1-2": one cadre checked in by code, one
+    marked by the trainer, the others not there."""
+    batch = await Batch.objects().where(Batch.training == training.id, Batch.name == "1-2").first()
+    session = ClassSession(
+        batch=batch.id,
+        starts_at=datetime(2026, 11, 20, 1, 0, tzinfo=UTC),
+        topic="=1+1",
+        place="3%",
+        hours=3.0,
+    )
+    await session.save()
+    for name, method, minute in (("王五", "code", 5), ("李四", "trainer", 40)):
+        person = await User.objects().where(User.name == name).first()
+        await Attendance(
+            session=session.id,
+            account=person.id,
+            method=method,
+            created_at=datetime(2026, 11, 20, 1, minute, tzinfo=UTC),
+        ).save()
+    return f"/sessions/{session.id}/sheet.xlsx"
 
 
 # ------------------------------------------------------------------------------ the test
@@ -406,6 +458,16 @@ async def test_every_export_opens_in_a_spreadsheet_as_the_page_shows_it(
         assert response.status_code == 200, url
         files[name] = response.content
     files["accounts.xlsx"] = await _accounts_xlsx(client)
+    # The people list (the imported staff numbers 0012, 5/13 and -7 among it) and the scores
+    # of a quiz (dates, numbers, 是/否).
+    for name, url in (
+        ("people.xlsx", "/people.xlsx?status=all"),
+        ("scores.xlsx", await _scores_url(people)),
+        ("attendance-sheet.xlsx", await _attendance_sheet_url(training)),
+    ):
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        files[name] = response.content
 
     read = open_in_calc(files, tmp_path)
 
@@ -443,7 +505,15 @@ async def test_every_export_opens_in_a_spreadsheet_as_the_page_shows_it(
     )  # fmt: skip
 
     # The other files: each cell as peixun wrote it.
-    for name in ("bank.xlsx", "bank-template.xlsx", "cadre-template.xlsx", "accounts.xlsx"):
+    for name in (
+        "bank.xlsx",
+        "bank-template.xlsx",
+        "cadre-template.xlsx",
+        "accounts.xlsx",
+        "people.xlsx",
+        "scores.xlsx",
+        "attendance-sheet.xlsx",
+    ):
         compare_to_original(name, files[name], read[name], problems)
 
     # What the data set was made to hold is there, read as text.

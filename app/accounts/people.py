@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from piccolo.columns.combination import WhereRaw
 
 from app.accounts import audit
@@ -17,8 +19,10 @@ from app.accounts.auth import normalize_username
 from app.accounts.cadre_import import normalize_phone
 from app.accounts.guards import ADMIN_ROLES, load_person, load_unit, requires_role, scope_path
 from app.accounts.passwords import generate_initial_password, hash_initial_password
+from app.accounts.people_file import people_book, people_file_name
 from app.accounts.units import chosen_unit, units_in_scope
 from app.db import write_transaction
+from app.lib.downloads import XLSX, file_chunks, stream_download
 from app.lib.forms import FormBody
 from app.lib.pagination import Page
 from app.tables import ROLES, UNIT_KINDS, Unit, User
@@ -115,6 +119,64 @@ def person_matches(text: str) -> WhereRaw:
     return WhereRaw(f"({sql})", pattern, pattern, pattern)
 
 
+@dataclass(frozen=True)
+class PeopleFilters:
+    """The filters of the people list as the query string gave them, checked: the same for the
+    page and its .xlsx."""
+
+    q: str
+    unit: int | None
+    role: str
+    status: str
+    conditions: list[Any]
+    unit_name: str  # the unit whose subtree is listed
+
+
+async def people_filters(user: User, q: str, unit_id: str, role: str, status: str):
+    """The conditions of the list: this person's scope (403 for a unit outside it), then the
+    unit, role, status and search filters."""
+    path = scope_path(user)
+    unit_name = "全部单位" if path == "/" else user.unit.name
+    unit = int(unit_id) if DIGITS.fullmatch(unit_id) else None
+    if unit is not None:
+        chosen = await load_unit(user, unit)
+        path, unit_name = chosen.path, chosen.name
+    conditions: list[Any] = [User.unit.path.like(path + "%")]
+    if role in ROLES:
+        conditions.append(User.role == role)
+    if status in ("active", "inactive"):
+        conditions.append(User.active.eq(status == "active"))
+    q = q.strip()
+    if q:
+        conditions.append(person_matches(q))
+    return PeopleFilters(q, unit, role, status, conditions, unit_name)
+
+
+PEOPLE_COLUMNS = (
+    User.id,
+    User.name,
+    User.username,
+    User.phone,
+    User.staff_no,
+    User.position,
+    User.role,
+    User.active,
+    User.must_change_password,
+    User.last_login_at,
+    User.unit.name.as_alias("unit_name"),
+)
+
+
+def people_in_order(filters: PeopleFilters):
+    """The people the filters give, by unit (tree order) and then as they were added."""
+    return (
+        User.select(*PEOPLE_COLUMNS)
+        .where(*filters.conditions)
+        .order_by(User.unit.path)
+        .order_by(User.id)
+    )
+
+
 @get("/people", name="people")
 async def people_list(
     request: Request,
@@ -125,38 +187,10 @@ async def people_list(
     page: FromQuery[int] = 1,
 ) -> Template:
     user: User = request.user
-    path = scope_path(user)
-    unit = int(unit_id) if DIGITS.fullmatch(unit_id) else None
-    if unit is not None:
-        path = (await load_unit(user, unit)).path
-    conditions = [User.unit.path.like(path + "%")]
-    if role in ROLES:
-        conditions.append(User.role == role)
-    if status in ("active", "inactive"):
-        conditions.append(User.active.eq(status == "active"))
-    q = q.strip()
-    if q:
-        conditions.append(person_matches(q))
-    pager = Page(number=page, total=await User.count().where(*conditions))
-    people = await (
-        User.select(
-            User.id,
-            User.name,
-            User.username,
-            User.phone,
-            User.position,
-            User.role,
-            User.active,
-            User.must_change_password,
-            User.last_login_at,
-            User.unit.name.as_alias("unit_name"),
-        )
-        .where(*conditions)
-        .order_by(User.unit.path)
-        .order_by(User.id)
-        .offset(pager.offset)
-        .limit(pager.size)
-    )
+    filters = await people_filters(user, q, unit_id, role, status)
+    pager = Page(number=page, total=await User.count().where(*filters.conditions))
+    people = await people_in_order(filters).offset(pager.offset).limit(pager.size)
+    query = {"q": filters.q, "unit": filters.unit or "", "role": role, "status": status}
     return Template(
         "people/list.html",
         context={
@@ -164,9 +198,28 @@ async def people_list(
             "pager": pager,
             "units": await units_in_scope(user),
             "roles": ROLES,
-            "filters": {"q": q, "unit": unit, "role": role, "status": status},
+            "filters": {"q": filters.q, "unit": filters.unit, "role": role, "status": status},
+            "xlsx_url": request.app.route_reverse("people_xlsx")
+            + "?"
+            + urlencode({k: v for k, v in query.items() if v}),
         },
     )
+
+
+@get("/people.xlsx", name="people_xlsx")
+async def people_xlsx(
+    request: Request,
+    q: FromQuery[str] = "",
+    unit_id: Annotated[str, QueryParameter(name="unit")] = "",
+    role: FromQuery[str] = "",
+    status: FromQuery[str] = "active",
+) -> Stream:
+    """The people list as shown (the same filters and scope, every page of it) as .xlsx."""
+    user: User = request.user
+    filters = await people_filters(user, q, unit_id, role, status)
+    people = await people_in_order(filters)
+    file = await people_book(user.unit.name, filters.unit_name, people)
+    return stream_download(file_chunks(file), people_file_name(filters.unit_name), XLSX)
 
 
 async def _form_page(
@@ -351,6 +404,7 @@ router = Router(
     guards=[requires_role(*ADMIN_ROLES)],
     route_handlers=[
         people_list,
+        people_xlsx,
         person_new,
         person_create,
         person_edit,

@@ -1,10 +1,15 @@
-"""Importing a roster of cadres: upload, preview with every problem by row, confirm."""
+"""Importing a roster of cadres: upload, preview with every problem by row, confirm.
+
+The list of the new accounts and their initial passwords is shown once on the page and kept,
+encrypted, as a real download for the person who imported, for `UPLOAD_KEPT_FOR` (then it is
+deleted; a password is then given again by resetting it).
+"""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import Annotated, Any
 
@@ -31,12 +36,25 @@ from app.accounts.passwords import generate_initial_password, hash_initial_passw
 from app.accounts.roster_files import read_table, template_xlsx
 from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
-from app.lib.downloads import XLSX, download
+from app.lib.downloads import XLSX, download, sends_file
 from app.lib.sheets import ImportFileError
-from app.lib.uploads import MAX_UPLOAD_BYTES, keep_upload, stored_filename, take_upload
+from app.lib.uploads import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_KEPT_FOR,
+    KeptFileExpired,
+    keep_sealed,
+    keep_upload,
+    open_sealed,
+    stored_filename,
+    take_upload,
+)
+from app.settings import get_settings
 from app.tables import Unit, User
 
 _INSERT_CHUNK = 500
+# The kind of kept file (app.lib.uploads) that holds an import's initial passwords.
+PASSWORD_LIST = "password_list"
+KEPT_HOURS = int(UPLOAD_KEPT_FOR.total_seconds() // 3600)
 
 
 @dataclass(frozen=True)
@@ -181,6 +199,11 @@ async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template
             await audit.record(
                 request, "cadres.import", None, f"从“{filename}”导入 {len(created)} 名干部"
             )
+            list_name = (
+                "干部账号与初始密码-"
+                f"{datetime.now(UTC).astimezone(get_settings().timezone):%Y%m%d-%H%M}.xlsx"
+            )
+            list_id = await keep_sealed(PASSWORD_LIST, list_name, accounts_xlsx(created), user.id)
     if not plan.ok:
         # Only the stale upload is gone; it could never be confirmed as it stands.
         return Template(
@@ -193,15 +216,39 @@ async def import_confirm(request: Request, upload_id: FromPath[int]) -> Template
         context={
             "created": created,
             "filename": filename,
-            "xlsx_base64": base64.b64encode(accounts_xlsx(created)).decode(),
+            "passwords_url": request.app.route_reverse("import_passwords", import_id=list_id),
+            "kept_hours": KEPT_HOURS,
         },
         # Initial passwords are shown once: no copy in the browser's cache or history.
         headers={"Cache-Control": "no-store"},
     )
 
 
+@get("/people/imports/{import_id:int}/passwords.xlsx", name="import_passwords")
+async def import_passwords(
+    request: Request, import_id: FromPath[int]
+) -> Response[bytes] | Template:
+    """The accounts and initial passwords of one import, for the person who imported, while
+    kept; a page saying it has expired (410) or is not theirs / not there (404) otherwise."""
+    user: User = request.user
+    try:
+        kept = await open_sealed(import_id, user, PASSWORD_LIST)
+    except (KeptFileExpired, NotFoundException) as gone:
+        return Template(
+            "people/password_list_gone.html",
+            context={"expired": isinstance(gone, KeptFileExpired), "kept_hours": KEPT_HOURS},
+            status_code=410 if isinstance(gone, KeptFileExpired) else 404,
+        )
+    if sends_file(request):
+        async with write_transaction():
+            await audit.record(
+                request, "cadres.password_list", None, f"下载账号与初始密码清单“{kept.filename}”"
+            )
+    return download(kept.content, kept.filename, XLSX)
+
+
 router = Router(
     path="/",
     guards=[requires_role(*ADMIN_ROLES)],
-    route_handlers=[import_form, import_template, import_upload, import_confirm],
+    route_handlers=[import_form, import_template, import_upload, import_confirm, import_passwords],
 )

@@ -23,7 +23,8 @@ from app.banks.model import (
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
-RESERVED_SLUGS = ("import",)  # /banks/import is the import page
+RESERVED_SLUGS = ("import", "template.xlsx")  # /banks/import is the import page
+BANK_FALLBACK = "tiku"  # a bank whose title gives no identifier is numbered: tiku-1, tiku-2 …
 KEY_MAX, SLUG_MAX, TITLE_MAX, REF_MAX = 64, 80, 200, 100  # what the tables hold
 TEXT_MAX, OPTION_MAX = 5000, 500
 DIFFICULTIES = {1: "易", 2: "中", 3: "难"}

@@ -26,15 +26,24 @@ from litestar.response import Redirect, Template
 
 from app.accounts import audit
 from app.accounts.guards import requires_role
-from app.banks.editor_form import RESERVED_SLUGS, SLUG, SLUG_MAX, TITLE_MAX, preview_of
+from app.banks.editor_form import (
+    BANK_FALLBACK,
+    RESERVED_SLUGS,
+    SLUG,
+    SLUG_MAX,
+    TITLE_MAX,
+    preview_of,
+)
 from app.banks.formats import FORMATS, BankFile, read_bank_file
 from app.banks.merge import ADD, CHANGED, CHOICE_NAMES, NEW, STATUS_NAMES, UNCHANGED, UPDATE
 from app.banks.model import QUESTION_TYPES, BankFormatError
 from app.banks.own_format import BankHeader
-from app.banks.store import KEPT, ImportPreview, import_preview, preview_import
+from app.banks.pages import banks_starting_with
+from app.banks.store import KEPT, ImportPreview, import_preview, preview_import, question_numbers
 from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
 from app.lib.forms import AnyFormBody
+from app.lib.identifiers import candidate, first_free, is_unique_violation
 from app.lib.uploads import (
     MAX_UPLOAD_BYTES,
     discard_upload,
@@ -62,7 +71,8 @@ class _Refused(Exception):
 @dataclasses.dataclass(frozen=True)
 class Target:
     """What the trainer chose: the format ("auto" or a FORMATS key) and the bank (its slug,
-    or "" for the one the file names), with a title and module for a new bank."""
+    or "" for a new bank named `title`, or with no title the one the file names), with a
+    module for a new bank. A new bank's identifier is made from its title."""
 
     format: str = "auto"
     bank: str = ""
@@ -125,17 +135,19 @@ async def build_preview(
     BankFormatError for a file that can't be read at all. `as_new`: the positions of the
     questions to add as new questions rather than update the question they match."""
     bank_file = read_bank_file(filename, content, target.format)
-    bank = await Bank.select(Bank.title).where(Bank.slug == target.bank).first()
+    slug = target.bank
+    if not slug and target.title:  # a new bank: its identifier made from its title
+        used = await banks_starting_with(candidate(target.title) or BANK_FALLBACK)
+        slug = first_free(candidate(target.title), {*used, *RESERVED_SLUGS}, BANK_FALLBACK)
+    bank = await Bank.select(Bank.title).where(Bank.slug == slug).first() if slug else None
     title = bank["title"] if bank else target.title
     if bank is None and target.module:  # a new bank in the module the trainer chose
         header = bank_file.header
-        slug = target.bank or (header.slug if header else "")
+        slug = slug or (header.slug if header else "")
         named = title or (header.title if header else "")
         header = BankHeader(slug, named, target.module)
         bank_file = BankFile(bank_file.format, header, bank_file.result)
-    preview = await preview_import(
-        bank_file, filename, target.bank or None, title or None, as_new=as_new
-    )
+    preview = await preview_import(bank_file, filename, slug or None, title or None, as_new=as_new)
     if problems:
         preview = dataclasses.replace(preview, problems=(*problems, *preview.problems))
     return preview
@@ -167,11 +179,18 @@ async def _form_page(form: Mapping[str, Any], error: str = "", status: int = 200
     )
 
 
-def _preview_page(upload: Upload, target: Target, preview: ImportPreview, status: int = 200):
+async def _preview_page(
+    upload: Upload, target: Target, preview: ImportPreview, status: int = 200
+) -> Template:
+    bank = await Bank.select(Bank.id).where(Bank.slug == preview.bank_slug).first()
+    numbers = await question_numbers([bank["id"]]) if bank else {}
+    module = await Module.select(Module.title).where(Module.slug == preview.module_slug).first()
     return Template(
         "banks/import_preview.html",
         context={
             "upload": upload,
+            "numbers": {key: n for (_bank, key), n in numbers.items()},
+            "module_title": module["title"] if module else preview.module_slug,
             "target": target,
             "query": target.query(),
             "preview": preview,
@@ -208,7 +227,7 @@ async def import_upload(
     chosen = data.get("bank") if isinstance(data.get("bank"), str) else ""
     values = {"format": data.get("format"), "bank": chosen}
     if not chosen:  # a new bank, or the one the file names
-        values.update({n: data.get(f"new_{n}") for n in ("bank", "title", "module")})
+        values.update({n: data.get(f"new_{n}") for n in ("title", "module")})
     target, problems = await check_target(values)
     if has_file and pasted:
         problems.insert(0, "请上传文件或粘贴题目文本，二者选一。")
@@ -217,8 +236,6 @@ async def import_upload(
     exists = bool(target.bank) and await Bank.exists().where(Bank.slug == target.bank)
     if chosen and not exists:
         problems.append("所选的题库不存在，请重新选择。")
-    elif target.bank and not exists and not target.title:
-        problems.append("请填写新题库的名称。")
     if problems:
         return await _form_page(data, "；".join(problems), 400)
     if has_file:
@@ -235,9 +252,13 @@ async def import_upload(
             400,
         )
     try:
-        read_bank_file(filename, content, target.format)
+        header = read_bank_file(filename, content, target.format).header
     except BankFormatError as error:
         return await _form_page(data, f"没有导入“{filename}”：{error}", 400)
+    if not target.bank and not target.title and not (header and header.slug):
+        return await _form_page(
+            data, "请选择导入到哪个已有的题库，或填写新题库的名称（文件中没有写明题库）。", 400
+        )
     upload_id = await keep_upload(KIND, filename, content, user.id)
     url = request.app.route_reverse("bank_import_preview", upload_id=upload_id)
     return Redirect(f"{url}?{target.query()}")
@@ -252,7 +273,7 @@ async def import_preview_page(request: Request, upload_id: FromPath[int]) -> Tem
     except BankFormatError as error:
         form = {"format": target.format, "bank": target.bank}
         return await _form_page(form, f"没有导入“{upload.filename}”：{error}", 400)
-    return _preview_page(upload, target, preview)
+    return await _preview_page(upload, target, preview)
 
 
 @post("/banks/import/{upload_id:int}", name="bank_import_confirm")
@@ -264,27 +285,33 @@ async def import_confirm(
     target, problems = await check_target(request.query_params)
     as_new, wrong_choices = choices_from_form(data)
     problems += wrong_choices
-    try:
-        async with write_transaction():
-            # Taken out first: a second confirmation of the same upload finds nothing.
-            if await take_upload(upload.id, user.id, KIND) is None:
-                raise NotFoundException("这次上传已经导入过了。")
-            preview = await build_preview(
-                upload.filename, bytes(upload.content), target, problems, as_new
-            )
-            if not preview.ok:
-                raise _Refused(preview)
-            counts = await import_preview(preview, user.id)
-            summary = f"新题 {counts[NEW]}，新版本 {counts[CHANGED]}，未变 {counts[UNCHANGED]}"
-            bank = f"题库“{preview.bank_title}”（{preview.bank_slug}）"
-            await audit.record(
-                request, "bank.import", None, f"从“{upload.filename}”导入{bank}：{summary}"
-            )
-    except _Refused as refused:  # rolled back: the upload is still there to fix and retry
-        return _preview_page(upload, target, refused.preview, 409)
-    except BankFormatError as error:
-        form = {"format": target.format, "bank": target.bank}
-        return await _form_page(form, f"没有导入“{upload.filename}”：{error}", 400)
+    for tries_left in (2, 1, 0):  # a new bank's identifier taken by someone meanwhile
+        try:
+            async with write_transaction():
+                # Taken out first: a second confirmation of the same upload finds nothing.
+                if await take_upload(upload.id, user.id, KIND) is None:
+                    raise NotFoundException("这次上传已经导入过了。")
+                preview = await build_preview(
+                    upload.filename, bytes(upload.content), target, problems, as_new
+                )
+                if not preview.ok:
+                    raise _Refused(preview)
+                counts = await import_preview(preview, user.id)
+                summary = f"新题 {counts[NEW]}，新版本 {counts[CHANGED]}，未变 {counts[UNCHANGED]}"
+                bank = f"题库“{preview.bank_title}”"
+                await audit.record(
+                    request, "bank.import", None, f"从“{upload.filename}”导入{bank}：{summary}"
+                )
+        except _Refused as refused:  # rolled back: the upload is still there to fix and retry
+            return await _preview_page(upload, target, refused.preview, 409)
+        except BankFormatError as error:
+            form = {"format": target.format, "bank": target.bank}
+            return await _form_page(form, f"没有导入“{upload.filename}”：{error}", 400)
+        except Exception as error:
+            if tries_left and is_unique_violation(error):
+                continue
+            raise
+        break
     flash(request, f"已导入：{summary}。", "success")
     return Redirect(request.app.route_reverse("bank", bank_slug=preview.bank_slug))
 

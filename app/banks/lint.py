@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from app.banks.own_format import BankHeader, parse_bank
 __all__ = [
     "DUPLICATE_STEM",
     "ERROR",
+    "FIDELITY",
     "WARNING",
     "Finding",
     "LintReport",
@@ -75,8 +76,12 @@ class LintReport:
         return sum(1 for finding in self.findings if finding.level == WARNING)
 
 
-def _where(question: Question) -> str:
-    return f"题目“{question.key}”"
+FIDELITY = "答案与原文核对"  # the check that an answer stands in its source's text
+Names = Mapping[str, str]  # question key → how a page names it ("第 3 题"), when not by key
+
+
+def _where(question: Question, names: Names) -> str:
+    return names.get(question.key) or f"题目“{question.key}”"
 
 
 def _stem_text(stem: str) -> str:
@@ -90,11 +95,14 @@ def _fragments(evidence: str) -> list[str]:
 def lint_banks(
     banks: Sequence[tuple[str, BankHeader, ParseResult]],
     lessons: dict[str, dict[str, str]],
+    names: Names | None = None,
 ) -> LintReport:
     """Every finding about `banks` (file name, header, parsed questions).
 
-    `lessons` maps a module slug to {source_ref: the lesson's passage text}.
+    `lessons` maps a module slug to {source_ref: the lesson's passage text}; `names` says
+    how the messages name a question (by its key, 题目“q1”, when it has no name there).
     """
+    names = names or {}
     findings: list[Finding] = []
 
     def add(file: str, line: int | None, level: str, message: str, check: str = "") -> None:
@@ -123,28 +131,31 @@ def lint_banks(
             if question.key in keys:
                 first_file, first_line = keys[question.key]
                 at = f"{first_file}:{first_line}" if first_line is not None else first_file
-                add(file, line, ERROR, f"{_where(question)}的题号重复（{at} 已用过）。")
+                add(file, line, ERROR, f"{_where(question, names)}的题号重复（{at} 已用过）。")
             else:
                 keys[question.key] = (file, line)
             stems.append((_stem_text(question.stem), file, question))
-            _check_structure(question, lambda level, msg, f=file, n=line: add(f, n, level, msg))
+            _check_structure(
+                question, names, lambda level, msg, f=file, n=line: add(f, n, level, msg)
+            )
             if passages is None:
                 continue
             _check_source(
                 question,
+                names,
                 normalised_passages,
                 header.module,
                 lambda level, msg, f=file, n=line: add(f, n, level, msg),
             )
 
-    _check_stems(stems, add)
+    _check_stems(stems, names, add)
     order = {file: index for index, (file, _header, _result) in enumerate(banks)}
     findings.sort(key=lambda f: (order.get(f.file, len(order)), f.line or 0))
     return LintReport(tuple(findings), counts)
 
 
-def _check_structure(question: Question, add) -> None:
-    where = _where(question)
+def _check_structure(question: Question, names: Names, add) -> None:
+    where = _where(question, names)
     if question.type in ("single", "multiple"):
         letters = LETTERS[: len(question.options)]
         for letter in question.answer:
@@ -174,13 +185,19 @@ def _check_structure(question: Question, add) -> None:
         add(WARNING, f"{where}缺少出处。")
 
 
-def _check_source(question: Question, passages: dict[str, str], module: str, add) -> None:
-    where = _where(question)
+def _check_source(
+    question: Question, names: Names, passages: dict[str, str], module: str, add
+) -> None:
+    where = _where(question, names)
     ref = question.source_ref.strip()
     if not ref:
         return
     if ref not in passages:
-        add(ERROR, f"{where}的出处“{ref}”不是模块“{module}”中的课文。")
+        add(
+            ERROR,
+            f"{where}的出处“{ref}”在题库所属的课程模块中没有对应的课文，"
+            "请改为课文的出处，例如“一、”“（二）”。",
+        )
         return
     passage = passages[ref]
     if question.evidence.strip():
@@ -188,7 +205,8 @@ def _check_source(question: Question, passages: dict[str, str], module: str, add
         if missing:
             add(
                 WARNING,
-                f"保真：{where}的依据“{missing[0]}”不是出处“{ref}”课文的原话。",
+                f"{FIDELITY}：{where}“依据”中的“{missing[0]}”在出处“{ref}”的课文里找不到。"
+                "请从课文中照抄原话（几处原话之间可用“……”隔开）。",
             )
         return
     if question.type in ("single", "multiple"):
@@ -200,25 +218,27 @@ def _check_source(question: Question, passages: dict[str, str], module: str, add
             if normalize_answer(option) not in passage:
                 add(
                     WARNING,
-                    f"保真：{where}的正确答案 {letter}“{option}”没有出现在出处“{ref}”的课文中"
-                    "（答案可能有误；如果是转述，请加“依据：”照抄原文字句）。",
+                    f"{FIDELITY}：{where}的正确答案 {letter}“{option}”在出处“{ref}”的课文里"
+                    "找不到。请核对答案是否有误；如果答案是对原文的概括，请在“依据”中"
+                    "照抄课文的原话。",
                 )
     elif question.type == "fill_blank":
         for number, accepted in enumerate(question.blanks, start=1):
             if accepted and normalize_answer(accepted[0]) not in passage:
                 add(
                     WARNING,
-                    f"保真：{where}第 {number} 个空的答案“{accepted[0]}”没有出现在出处“{ref}”"
-                    "的课文中（答案可能有误；如果是转述，请加“依据：”照抄原文字句）。",
+                    f"{FIDELITY}：{where}第 {number} 个空的答案“{accepted[0]}”在出处“{ref}”"
+                    "的课文里找不到。请核对答案是否有误；如果答案是对原文的概括，"
+                    "请在“依据”中照抄课文的原话。",
                 )
 
 
-def _check_stems(stems: list[tuple[str, str, Question]], add) -> None:
+def _check_stems(stems: list[tuple[str, str, Question]], names: Names, add) -> None:
     for index, (text, file, question) in enumerate(stems):
         for other_text, other_file, other in stems[:index]:
             at = f"{other_file}:{other.line}" if other.line is not None else other_file
             if text == other_text:
-                message = f"{_where(question)}的题干与{at}“{other.key}”重复。"
+                message = f"{_where(question, names)}的题干与{at}{_where(other, names)}重复。"
                 add(file, question.line, ERROR, message, DUPLICATE_STEM)
                 break
             matcher = difflib.SequenceMatcher(None, other_text, text, autojunk=False)
@@ -231,7 +251,8 @@ def _check_stems(stems: list[tuple[str, str, Question]], add) -> None:
                     file,
                     question.line,
                     WARNING,
-                    f"{_where(question)}的题干与{at}“{other.key}”几乎相同，请检查是否重复。",
+                    f"{_where(question, names)}的题干与{at}{_where(other, names)}几乎相同，"
+                    "请检查是否重复。",
                     DUPLICATE_STEM,
                 )
                 break

@@ -20,7 +20,13 @@ from piccolo.query.functions.aggregate import Count
 
 from app.accounts import audit
 from app.accounts.guards import requires_role
-from app.banks.editor_form import DIFFICULTIES, RESERVED_SLUGS, SLUG, SLUG_MAX, STATUSES, TITLE_MAX
+from app.banks.editor_form import (
+    BANK_FALLBACK,
+    DIFFICULTIES,
+    RESERVED_SLUGS,
+    STATUSES,
+    TITLE_MAX,
+)
 from app.banks.exporting import EXPORTS, export_bytes
 from app.banks.lint import Finding, lint_banks
 from app.banks.model import QUESTION_TYPES, ParseResult, Question
@@ -29,11 +35,13 @@ from app.banks.store import (
     VERSION_COLUMNS,
     bank_for_export,
     module_passages,
+    question_numbers,
 )
 from app.banks.xlsx import template_xlsx
 from app.db import write_transaction
 from app.lib.downloads import XLSX, download
 from app.lib.forms import AnyFormBody
+from app.lib.identifiers import create_with_identifier
 from app.lib.pagination import Page
 from app.lib.parsing import valid_id
 from app.tables import Answer, Bank, Lesson, Module, QuestionVersion
@@ -95,7 +103,8 @@ async def lint_question(bank: Mapping[str, Any], question: Question) -> tuple[Fi
     module = bank["module_slug"] or ""
     lessons = {module: await module_passages(bank["module"])} if module else {}
     header = BankHeader(bank["slug"], bank["title"], module)
-    report = lint_banks([(bank["slug"], header, ParseResult((question,)))], lessons)
+    names = {question.key: "这道题"}
+    report = lint_banks([(bank["slug"], header, ParseResult((question,)))], lessons, names)
     return report.findings
 
 
@@ -183,35 +192,47 @@ async def bank_list() -> Template:
     return await _list_page()
 
 
+async def banks_starting_with(prefix: str) -> list[str]:
+    """The identifiers of the banks whose identifier starts with `prefix`."""
+    rows = await Bank.select(Bank.slug).where(Bank.slug.like(prefix + "%"))
+    return [row["slug"] for row in rows]
+
+
+async def create_bank(request: Request, title: str, module_id: int | None) -> str:
+    """A new empty bank named `title`, with an identifier peixun makes from it (for URLs and
+    files; never changed afterwards). Returns the identifier."""
+
+    async def create(slug: str) -> str:
+        async with write_transaction():
+            await Bank.insert(Bank(slug=slug, title=title, module=module_id))
+            await audit.record(request, "bank.create", None, f"新建题库“{title}”")
+        return slug
+
+    return await create_with_identifier(
+        title,
+        fallback=BANK_FALLBACK,
+        taken=banks_starting_with,
+        create=create,
+        reserved=RESERVED_SLUGS,
+    )
+
+
 @post("/banks", name="bank_create")
 async def bank_create(request: Request, data: AnyFormBody) -> Template | Redirect:
-    form = {k: v.strip() if isinstance(v := data.get(k), str) else "" for k in ("slug", "title")}
-    form["slug"] = form["slug"].lower()
-    module_slug = data.get("module") if isinstance(data.get("module"), str) else ""
-    form["module"] = module_slug
+    form = {k: v.strip() if isinstance(v := data.get(k), str) else "" for k in ("title", "module")}
     errors = {}
-    if not SLUG.match(form["slug"]) or len(form["slug"]) > SLUG_MAX:
-        errors["slug"] = f"题库标识只能由小写字母、数字和“-”组成，最多 {SLUG_MAX} 个字符。"
-    elif form["slug"] in RESERVED_SLUGS:
-        errors["slug"] = f"题库标识“{form['slug']}”是系统保留的，请换一个。"
-    elif await Bank.exists().where(Bank.slug == form["slug"]):
-        errors["slug"] = f"已有题库使用标识“{form['slug']}”，请换一个。"
     if not form["title"] or len(form["title"]) > TITLE_MAX:
         errors["title"] = f"请填写题库名称（最多 {TITLE_MAX} 个字）。"
     module = None
-    if module_slug:
-        module = await Module.select(Module.id).where(Module.slug == module_slug).first()
+    if form["module"]:
+        module = await Module.select(Module.id).where(Module.slug == form["module"]).first()
         if module is None:
-            errors["module"] = "没有这个课程模块。"
+            errors["module"] = "没有这个课程模块，请重新选择。"
     if errors:
         return await _list_page(form, errors, 400)
-    async with write_transaction():
-        await Bank.insert(
-            Bank(slug=form["slug"], title=form["title"], module=module["id"] if module else None)
-        )
-        await audit.record(request, "bank.create", None, f"新建题库“{form['title']}”")
+    slug = await create_bank(request, form["title"], module["id"] if module else None)
     flash(request, f"已新建题库“{form['title']}”，现在可以添加或导入题目。", "success")
-    return Redirect(request.app.route_reverse("bank", bank_slug=form["slug"]))
+    return Redirect(request.app.route_reverse("bank", bank_slug=slug))
 
 
 @get("/banks/template.xlsx", name="bank_template")
@@ -274,11 +295,13 @@ async def bank_page(
     refs = await QuestionVersion.select(QuestionVersion.source_ref).where(*in_bank).distinct()
     tag_lists = await QuestionVersion.select(QuestionVersion.tags).where(*in_bank).distinct()
     filters = {"type": kind, "ref": ref, "tag": tag, "difficulty": difficulty, "q": q}
+    numbers = await question_numbers([bank["id"]])
     return Template(
         "banks/bank.html",
         context={
             "bank": bank,
             "rows": rows,
+            "numbers": {key: n for (_bank, key), n in numbers.items()},
             "pager": pager,
             "filters": {**filters, "status": status},
             "by_type": {(row["type"], bool(row["active"])): row["n"] for row in summary},
@@ -316,10 +339,12 @@ async def bank_coverage(bank_slug: FromPath[str]) -> Template:
     ).where(*active)
     if refs:
         elsewhere = elsewhere.where(QuestionVersion.source_ref.not_in(refs))
+    numbers = await question_numbers([bank["id"]])
     return Template(
         "banks/coverage.html",
         context={
             "bank": bank,
+            "numbers": {key: n for (_bank, key), n in numbers.items()},
             "lessons": lessons,
             "counts": counts,
             "uncovered": sum(1 for ref in refs if ref not in counts),

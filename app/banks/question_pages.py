@@ -4,6 +4,7 @@ sees), its versions, how cadres answered it, deactivating and reactivating it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,10 +19,8 @@ from app.accounts.guards import requires_role
 from app.banks.editor_form import (
     DIFFICULTIES,
     FORM_FIELDS,
-    KEY_MAX,
     clean_form,
     form_of,
-    key_problem,
     next_key,
     preview_of,
     question_from_form,
@@ -39,6 +38,7 @@ from app.banks.pages import (
 )
 from app.banks.store import (
     BankImportError,
+    question_numbers,
     question_of,
     save_question,
 )
@@ -50,19 +50,23 @@ from app.tables import QuestionVersion
 # ---------------------------------------------------------------- questions
 
 
+async def _fresh_key(bank: Mapping[str, Any]) -> str:
+    """The key a new question gets: the bank's next free one (for files and URLs only)."""
+    rows = await QuestionRow.select(QuestionRow.key).where(QuestionRow.bank == bank["id"])
+    return next_key(bank["slug"], {row["key"] for row in rows})
+
+
+async def _number(bank: Mapping[str, Any], key: str) -> int | None:
+    """The question's number in its bank (第 N 题)."""
+    return (await question_numbers([bank["id"]])).get((bank["id"], key))
+
+
 async def _check(
     bank: Mapping[str, Any], form: Mapping[str, str], key: str | None
 ) -> tuple[Question, dict[str, str], tuple[Finding, ...]]:
     """The question in the form, its problems by field, and (when there are none) the lint's
-    findings; `key` is None for a new question, whose key is in the form."""
-    question, errors = question_from_form(form, key or form.get("key", "").strip())
-    if key is None:
-        if problem := key_problem(question.key):
-            errors = {"key": problem, **errors}
-        elif await QuestionRow.exists().where(
-            QuestionRow.bank == bank["id"], QuestionRow.key == question.key
-        ):
-            errors = {"key": f"题号“{question.key}”已经有了，请换一个。", **errors}
+    findings; `key` is None for a new question, which gets the bank's next free key."""
+    question, errors = question_from_form(form, key or await _fresh_key(bank))
     findings = () if errors else await lint_question(bank, question)
     return question, errors, findings
 
@@ -84,6 +88,7 @@ async def _editor(
             "bank": bank,
             "form": form,
             "key": key,
+            "number": await _number(bank, key) if key else None,
             "errors": errors,
             "findings": findings,
             "lessons": lessons,
@@ -107,20 +112,28 @@ async def _save(
         return await _editor(bank, form, key, checked)
     if refused:
         return await _editor(bank, form, key, checked, 400)
-    try:
-        saved = await save_question(bank["id"], question, request.user.id, new=key is None)
-    except BankImportError as error:  # someone else took the key meanwhile
-        checked = question, {"key": str(error)}, findings
+    for _ in range(5):
+        try:
+            saved = await save_question(bank["id"], question, request.user.id, new=key is None)
+            break
+        except BankImportError as error:  # a new key taken meanwhile: the next one
+            if key is not None:
+                checked = question, {"key": str(error)}, findings
+                return await _editor(bank, form, key, checked, 409)
+            question = dataclasses.replace(question, key=await _fresh_key(bank))
+    else:
+        checked = question, {"stem": "暂时无法保存，请再点一次“保存”。"}, findings
         return await _editor(bank, form, key, checked, 409)
     row = await load_question(bank, question.key)
     current = await load_version(row["id"])
+    number = await _number(bank, question.key)
     if saved == NEW:
-        message = f"已新建题目“{question.key}”（第 1 版）。"
+        message = f"已新建第 {number} 题（第 1 版）。"
     elif saved == UNCHANGED:
         message = "没有改动。"
     else:
-        number = current["version"] if current else "?"
-        message = f"已保存为第 {number} 版（原来的版本保留，已作答的试卷不受影响）。"
+        version = current["version"] if current else "?"
+        message = f"已保存为第 {version} 版（原来的版本保留，已作答的试卷不受影响）。"
     warnings = [f.message for f in findings if f.level == WARNING]
     if warnings:
         message += "请注意：" + "；".join(warnings)
@@ -131,9 +144,7 @@ async def _save(
 @get("/banks/{bank_slug:str}/questions/new", name="question_new")
 async def question_new(bank_slug: FromPath[str]) -> Template:
     bank = await load_bank(bank_slug)
-    keys = await QuestionRow.select(QuestionRow.key).where(QuestionRow.bank == bank["id"])
-    taken = {row["key"] for row in keys}
-    form = {**dict.fromkeys(FORM_FIELDS, ""), "key": next_key(bank["slug"], taken)}
+    form = dict.fromkeys(FORM_FIELDS, "")
     return await _editor(bank, {**form, "type": "single"}, None)
 
 
@@ -169,7 +180,7 @@ async def question_preview(bank_slug: FromPath[str], data: AnyFormBody) -> Templ
     """The live preview: the card as a cadre sees it (200), or with the problems (422)."""
     bank = await load_bank(bank_slug)
     form = clean_form(data)
-    question, errors = question_from_form(form, form["key"].strip()[:KEY_MAX] or "新题")
+    question, errors = question_from_form(form, "新题")
     findings = () if errors else await lint_question(bank, question)
     refused = bool(errors) or any(f.level == ERROR for f in findings)
     return Template(
@@ -188,7 +199,7 @@ async def question_page(
     current = await load_version(row["id"])
     shown = await load_version(row["id"], version) if version is not None else current
     if current is None or shown is None:
-        raise NotFoundException(f"题目“{key}”没有第 {version} 版。")
+        raise NotFoundException(f"这道题目没有第 {version} 版。")
     versions = await (
         QuestionVersion.select(
             QuestionVersion.version,
@@ -214,6 +225,7 @@ async def question_page(
         context={
             "bank": bank,
             "row": row,
+            "number": await _number(bank, key),
             "shown": shown,
             "preview": preview_of(question_of(key, shown), {}, findings),
             "versions": versions,
@@ -226,6 +238,7 @@ async def question_page(
 async def _set_active(request: Request, bank_slug: str, key: str, active: bool) -> Redirect:
     bank = await load_bank(bank_slug)
     row = await load_question(bank, key)
+    name = f"第 {await _number(bank, key)} 题"
     async with write_transaction():
         await QuestionRow.update({QuestionRow.active: active}).where(QuestionRow.id == row["id"])
         word = "启用" if active else "停用"
@@ -233,12 +246,12 @@ async def _set_active(request: Request, bank_slug: str, key: str, active: bool) 
             request,
             "question.activate" if active else "question.deactivate",
             None,
-            f"{word}题库“{bank['title']}”中的题目“{key}”",
+            f"{word}题库“{bank['title']}”中的{name}（{key}）",
         )
     if active:
-        flash(request, f"已启用题目“{key}”，测验会重新抽到它。", "success")
+        flash(request, f"已启用{name}，测验会重新抽到它。", "success")
     else:
-        flash(request, f"已停用题目“{key}”：测验不再抽到它，已作答的试卷不受影响。", "success")
+        flash(request, f"已停用{name}：测验不再抽到它，已作答的试卷不受影响。", "success")
     return Redirect(request.app.route_reverse("question", bank_slug=bank_slug, key=key))
 
 

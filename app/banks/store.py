@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Container, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,24 @@ async def current_rows(bank_id: int, *, active_only: bool = False) -> list[dict[
 async def current_questions(bank_id: int, *, active_only: bool = False) -> dict[str, Question]:
     rows = await current_rows(bank_id, active_only=active_only)
     return {row["key"]: question_of(row["key"], row) for row in rows}
+
+
+async def question_numbers(bank_ids: Collection[int]) -> dict[tuple[int, str], int]:
+    """(bank id, key) → the question's number in its bank as pages show it (第 N 题): its
+    place in the bank's order, counting deactivated questions, so a number stays put."""
+    if not bank_ids:
+        return {}
+    rows = await (
+        QuestionRow.select(QuestionRow.bank, QuestionRow.key)
+        .where(QuestionRow.bank.is_in(list(bank_ids)))
+        .order_by(QuestionRow.bank, QuestionRow.sort_order, QuestionRow.id)
+    )
+    numbers: dict[tuple[int, str], int] = {}
+    counted: Counter[int] = Counter()
+    for row in rows:
+        counted[row["bank"]] += 1
+        numbers[(row["bank"], row["key"])] = counted[row["bank"]]
+    return numbers
 
 
 async def module_passages(module_id: int | None) -> dict[str, str]:
@@ -286,6 +304,7 @@ async def preview_import(
     lint = lint_banks(
         [(filename, BankHeader(slug, title, module_slug or ""), result)],
         {module_slug: await module_passages(module_id)} if module_slug and module_id else {},
+        {change.key: f"第 {change.position} 题" for change in changes},  # as the preview names it
     )
     warnings = []
     for finding in lint.findings:
@@ -509,6 +528,7 @@ __all__ = [
     "load_bank_dir",
     "module_passages",
     "preview_import",
+    "question_numbers",
     "question_of",
     "save_question",
     "version_values",

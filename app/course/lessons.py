@@ -24,12 +24,14 @@ from markupsafe import Markup
 from piccolo.query.functions.aggregate import Count
 
 from app.course.files import CourseFileError, ModuleText, parse_module, reading_seconds
+from app.course.path import LessonFacts, ModuleFacts, QuizFacts
 from app.course.search import rebuild_search_index
 from app.db import write_transaction
 from app.lib.forms import FormBody
 from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
+from app.quizzes.core import IN_PROGRESS, counted_attempt
 from app.settings import get_settings
-from app.tables import Lesson, LessonProgress, Module, Quiz, User
+from app.tables import Attempt, Lesson, LessonProgress, Module, Quiz, User
 from app.trainings.progress import refresh_account
 
 # The most a single heartbeat (sent every 15 s while the page is visible) can credit.
@@ -181,7 +183,18 @@ async def _load_module(module: ModuleText, file: str, from_browser: bool) -> Non
 
 
 def required_seconds(characters: int) -> int:
+    """The active reading time the server requires before 我已学完 counts."""
     return reading_seconds(characters, get_settings().reading_speed)
+
+
+def reading_time_text(seconds: int) -> str:
+    """A reading time as the pages say it (30 秒, 2 分钟, 2 分 10 秒); app/static/reading.js
+    says it the same way."""
+    seconds = max(0, seconds)
+    if seconds < 60:
+        return f"{seconds} 秒"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} 分 {rest} 秒" if rest else f"{minutes} 分钟"
 
 
 @dataclass(frozen=True)
@@ -217,6 +230,98 @@ async def course_progress(user: User) -> list[ModuleProgress]:
     total_by = {r["module"]: r["n"] for r in totals}
     read_by = {r["module"]: r["n"] for r in read}
     return [ModuleProgress(m, total_by.get(m["id"], 0), read_by.get(m["id"], 0)) for m in modules]
+
+
+# What a quiz's row needs for the path: whether it is open and how often it may be taken.
+PATH_QUIZ_COLUMNS = (
+    Quiz.id,
+    Quiz.slug,
+    Quiz.title,
+    Quiz.max_attempts,
+    Quiz.counted_attempt,
+    Quiz.opens_at,
+    Quiz.closes_at,
+)
+
+
+async def quiz_facts(account_id: int, quizzes: list[dict[str, Any]]) -> dict[int, QuizFacts]:
+    """Where the cadre stands with each quiz (rows of PATH_QUIZ_COLUMNS), by quiz id: passed
+    by the attempt that counts, and whether it can still be taken."""
+    if not quizzes:
+        return {}
+    rows = await (
+        Attempt.select(Attempt.id, Attempt.quiz, Attempt.score, Attempt.passed, Attempt.status)
+        .where(
+            Attempt.account == account_id,
+            Attempt.quiz.is_in([q["id"] for q in quizzes]),
+            Attempt.practice.eq(False),
+        )
+        .order_by(Attempt.finished_at)
+        .order_by(Attempt.id)
+    )
+    now = datetime.now(UTC)
+    facts = {}
+    for quiz in quizzes:
+        mine = [r for r in rows if r["quiz"] == quiz["id"]]
+        finished = [r for r in mine if r["status"] != IN_PROGRESS]
+        chosen = counted_attempt(
+            [(r["id"], r["score"] or 0) for r in finished], quiz["counted_attempt"]
+        )
+        passed = any(r["id"] == chosen and r["passed"] for r in finished)
+        attempts_left = not quiz["max_attempts"] or len(finished) < quiz["max_attempts"]
+        is_open = (quiz["opens_at"] is None or now >= quiz["opens_at"]) and (
+            quiz["closes_at"] is None or now < quiz["closes_at"]
+        )
+        can_take = len(mine) > len(finished) or (attempts_left and is_open)
+        facts[quiz["id"]] = QuizFacts(quiz["slug"], quiz["title"], passed, can_take)
+    return facts
+
+
+async def path_modules(account_id: int) -> dict[int, ModuleFacts]:
+    """Every active module, by id in course order, with each lesson read or not and the
+    module's published quizzes: the course part of the path (app/course/path.py)."""
+    modules = await (
+        Module.select(Module.id, Module.slug, Module.title)
+        .where(Module.active.eq(True))
+        .order_by(Module.sort_order)
+        .order_by(Module.slug)
+    )
+    lessons = await (
+        Lesson.select(Lesson.id, Lesson.module, Lesson.slug, Lesson.title)
+        .where(Lesson.active.eq(True))
+        .order_by(Lesson.sort_order)
+    )
+    read = {
+        r["lesson"]
+        for r in await LessonProgress.select(LessonProgress.lesson).where(
+            LessonProgress.account == account_id,
+            LessonProgress.read_at.is_not_null(),
+            LessonProgress.lesson.active.eq(True),
+        )
+    }
+    quizzes = await (
+        Quiz.select(*PATH_QUIZ_COLUMNS, Quiz.module)
+        .where(
+            Quiz.module.is_in([m["id"] for m in modules] or [0]),
+            Quiz.active.eq(True),
+            Quiz.published.eq(True),
+        )
+        .order_by(Quiz.slug)
+    )
+    states = await quiz_facts(account_id, quizzes)
+    return {
+        m["id"]: ModuleFacts(
+            m["slug"],
+            m["title"],
+            tuple(
+                LessonFacts(r["slug"], r["title"], r["id"] in read)
+                for r in lessons
+                if r["module"] == m["id"]
+            ),
+            tuple(states[q["id"]] for q in quizzes if q["module"] == m["id"]),
+        )
+        for m in modules
+    }
 
 
 async def _module(slug: str) -> Module:
@@ -326,8 +431,8 @@ async def module_page(request: Request, module_slug: FromPath[str]) -> Template:
             "quizzes": await Quiz.select(Quiz.slug, Quiz.title)
             .where(Quiz.module == module.id, Quiz.active.eq(True), Quiz.published.eq(True))
             .order_by(Quiz.slug),
-            "minutes": {
-                lesson["id"]: max(1, round(required_seconds(lesson["characters"]) / 60))
+            "reading_times": {
+                lesson["id"]: reading_time_text(required_seconds(lesson["characters"]))
                 for lesson in lessons
             },
         },
@@ -357,7 +462,8 @@ async def lesson_page(
             # Time away from the page is not reading time: the clock starts at this opening.
             "opened": opened_token(request.user.id, lesson.id, datetime.now(UTC)),
             "needed": needed,
-            "minutes": max(1, round(needed / 60)),
+            "needed_text": reading_time_text(needed),
+            "read_text": reading_time_text(progress.active_seconds),
         },
     )
 
@@ -387,8 +493,8 @@ async def lesson_done(
     total = await _credit(progress, cap, opened)
     here = request.app.route_reverse("lesson", module_slug=module.slug, lesson_slug=lesson.slug)
     if progress.read_at is None and total < needed:
-        left = max(1, round((needed - total) / 60))
-        flash(request, f"还需要再阅读约 {left} 分钟，才能标记为已学完。", "error")
+        left = reading_time_text(needed - total)
+        flash(request, f"还需要再阅读 {left}，才能标记为已学完。", "error")
         return Redirect(here)
     if progress.read_at is None:
         await LessonProgress.update({LessonProgress.read_at: datetime.now(UTC)}).where(

@@ -21,6 +21,7 @@ from app.accounts import audit
 from app.accounts.guards import requires_role
 from app.banks.model import QUESTION_TYPES
 from app.db import write_transaction
+from app.lib.identifiers import create_with_identifier
 from app.quizzes import stats as quiz_stats
 from app.quizzes.core import (
     COUNTED_POLICIES,
@@ -35,6 +36,8 @@ from app.quizzes.definitions import publish_problems
 from app.quizzes.quiz_form import (
     DEFAULTS,
     LABELS,
+    QUIZ_FALLBACK,
+    RESERVED_SLUGS,
     RULE_ROWS,
     TEXT_FIELDS,
     clean_form,
@@ -85,6 +88,11 @@ async def listed_quizzes() -> list[dict[str, Any]]:
     return quizzes
 
 
+async def _quizzes_starting_with(prefix: str) -> list[str]:
+    rows = await Quiz.select(Quiz.slug).where(Quiz.slug.like(prefix + "%"))
+    return [row["slug"] for row in rows]
+
+
 async def _choices() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     modules = await Module.select(Module.slug, Module.title, Module.active).order_by(
         Module.sort_order
@@ -122,14 +130,8 @@ async def save_quiz(
     if quiz is not None and quiz["module_slug"]:
         module_slugs.add(quiz["module_slug"])  # an inactive module it already had may stay
     values, errors = quiz_problems(
-        form, new=quiz is None, module_slugs=module_slugs, bank_slugs={b["slug"] for b in banks}
+        form, module_slugs=module_slugs, bank_slugs={b["slug"] for b in banks}
     )
-    if (
-        quiz is None
-        and "slug" not in errors
-        and await Quiz.exists().where(Quiz.slug == values["slug"])
-    ):
-        errors["slug"] = f"测验标识“{values['slug']}”已被其他测验使用。"
     if errors:
         return QuizSaveResult(errors, [])
     rules = values.pop("rules")
@@ -143,22 +145,33 @@ async def save_quiz(
     if module_slug:
         module = await Module.select(Module.id).where(Module.slug == module_slug).first()
     columns = {**values, "module": module["id"] if module else None, "rules": rules_json(rules)}
-    columns.pop("slug", None)
+    if quiz is None:
+
+        async def create(slug: str) -> Quiz:
+            async with write_transaction():
+                row = Quiz(slug=slug, active=True, **columns)
+                await row.save()
+                summary = f"新建测验“{row.title}”"
+                await audit.record(connection, "quiz.create", row, summary)
+            return row
+
+        made = await create_with_identifier(
+            columns["title"],
+            fallback=QUIZ_FALLBACK,
+            taken=_quizzes_starting_with,
+            create=create,
+            reserved=RESERVED_SLUGS,
+        )
+        return QuizSaveResult({}, problems, made)
     async with write_transaction():
-        if quiz is None:
-            row = Quiz(slug=values["slug"], active=True, **columns)
-            await row.save()
-            summary = f"新建测验“{row.title}”（{row.slug}）"
-            await audit.record(connection, "quiz.create", row, summary)
-        else:
-            changed = _changed(quiz, columns)
-            await Quiz.update({getattr(Quiz, k): v for k, v in columns.items()}).where(
-                Quiz.id == quiz["id"]
-            )
-            row = Quiz(id=quiz["id"], slug=quiz["slug"], title=columns["title"])
-            if changed:
-                summary = f"修改测验“{row.title}”的{'、'.join(LABELS[k] for k in changed)}"
-                await audit.record(connection, "quiz.update", row, summary)
+        changed = _changed(quiz, columns)
+        await Quiz.update({getattr(Quiz, k): v for k, v in columns.items()}).where(
+            Quiz.id == quiz["id"]
+        )
+        row = Quiz(id=quiz["id"], slug=quiz["slug"], title=columns["title"])
+        if changed:
+            summary = f"修改测验“{row.title}”的{'、'.join(LABELS[k] for k in changed)}"
+            await audit.record(connection, "quiz.update", row, summary)
     return QuizSaveResult({}, problems, row)
 
 
@@ -262,8 +275,6 @@ async def quiz_save(request: Request, quiz_slug: FromPath[str]) -> Template | Re
 async def _save(request: Request, quiz: dict[str, Any] | None) -> Template | Redirect:
     raw = await request.form()
     form = clean_form(raw)
-    if quiz is not None:
-        form["slug"] = quiz["slug"]
     result = await save_quiz(request, form, quiz, check_only=field_text(raw, "action") == "check")
     if result.saved is None:
         status = 400 if result.errors else 200

@@ -39,7 +39,8 @@ from app.quizzes.core import (
     paper_of,
     unanswered_positions,
 )
-from app.tables import Answer, Attempt, AttemptEvent, Lesson, QuestionVersion
+from app.quizzes.definitions import finished_attempts, in_progress, window_problem
+from app.tables import Answer, Attempt, AttemptEvent, Lesson, Module, QuestionVersion, Quiz
 
 # ---------------------------------------------------------------- reading the form
 
@@ -225,6 +226,48 @@ async def passage_links(request: Request, items: tuple[PaperItem, ...]) -> dict[
     return links
 
 
+async def next_try(attempt: Mapping[str, Any], account_id: int, now: datetime) -> dict | None:
+    """What the result of a quiz offers its cadre next: 再答一次 with the attempts left, the
+    attempt still in progress, or why no other attempt can be made. None for practice, for
+    someone else's result, or a quiz no longer open to cadres."""
+    if attempt["practice"] or attempt["quiz_id"] is None or attempt["account"] != account_id:
+        return None
+    quiz = (
+        await Quiz.select(Quiz.id, Quiz.slug, Quiz.max_attempts, Quiz.opens_at, Quiz.closes_at)
+        .where(Quiz.id == attempt["quiz_id"], Quiz.active.eq(True), Quiz.published.eq(True))
+        .first()
+    )
+    if quiz is None:
+        return None
+    used = len(await finished_attempts(quiz["id"], account_id))
+    return {
+        "quiz_slug": quiz["slug"],
+        "used": used,
+        "max": quiz["max_attempts"],
+        "left": max(0, quiz["max_attempts"] - used) if quiz["max_attempts"] else None,
+        "current": await in_progress(quiz["id"], account_id),
+        "closed": window_problem(quiz, now),
+    }
+
+
+async def next_module(quiz_id: int | None) -> dict | None:
+    """The course module after the quiz's own, in the course's order."""
+    if quiz_id is None:
+        return None
+    quiz = await Quiz.select(Quiz.module).where(Quiz.id == quiz_id).first()
+    if quiz is None or quiz["module"] is None:
+        return None
+    modules = (
+        await Module.select(Module.id, Module.slug, Module.title)
+        .where(Module.active.eq(True))
+        .order_by(Module.sort_order, Module.id)
+    )
+    ids = [row["id"] for row in modules]
+    if quiz["module"] not in ids or ids.index(quiz["module"]) + 1 >= len(ids):
+        return None
+    return modules[ids.index(quiz["module"]) + 1]
+
+
 @get("/attempts/{attempt_id:int}/result", name="attempt_result")
 async def attempt_result(request: Request, attempt_id: FromPath[int]) -> Template | Redirect:
     attempt = await load_attempt(request.user, attempt_id, own=False)
@@ -256,6 +299,10 @@ async def attempt_result(request: Request, attempt_id: FromPath[int]) -> Templat
             "wrong_count": sum(1 for m in marks.values() if not m["correct"])
             + len(items)
             - len(marks),
+            "right_count": sum(1 for m in marks.values() if m["correct"]),
+            "question_count": len(items),
+            "next_try": await next_try(attempt, request.user.id, now),
+            "next_module": await next_module(attempt["quiz_id"]),
         },
     )
 

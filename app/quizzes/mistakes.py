@@ -21,9 +21,17 @@ from app.db import write_transaction
 from app.lib.forms import FormBody
 from app.lib.parsing import valid_id
 from app.quizzes.answering import answers_hidden_for, close_practice
-from app.quizzes.core import DrawRule, PoolQuestion, draw_paper, paper_json
+from app.quizzes.core import (
+    DrawRule,
+    PaperItem,
+    PoolQuestion,
+    correct_response,
+    draw_paper,
+    paper_json,
+    paper_of,
+)
 from app.quizzes.definitions import quiz_pool
-from app.tables import Attempt, Bank, Mistake, QuestionVersion, User
+from app.tables import Answer, Attempt, Bank, Mistake, QuestionVersion, User
 
 PRACTICE_SIZE = 20
 
@@ -32,6 +40,8 @@ async def open_mistakes(account_id: int, *, mastered: bool = False) -> list[dict
     query = Mistake.select(
         Mistake.id,
         Mistake.question,
+        Mistake.question_version,
+        Mistake.attempt,
         Mistake.wrong_count,
         Mistake.last_wrong_at,
         Mistake.mastered_at,
@@ -52,10 +62,61 @@ async def open_mistakes(account_id: int, *, mastered: bool = False) -> list[dict
     return await query.order_by(Mistake.last_wrong_at, ascending=False)
 
 
-def _answer_text(row: dict[str, Any]) -> str:
-    if row["type"] == "fill_blank":
-        return "；".join(" / ".join(b) for b in json.loads(row["blanks"]))
-    return "".join(json.loads(row["answer"]))
+def _answer_text(item: PaperItem) -> str:
+    if item.type == "fill_blank":
+        return "；".join(" / ".join(accepted) for accepted in item.blanks)
+    return "".join(item.answer)
+
+
+def _bank_item(row: dict[str, Any]) -> PaperItem:
+    """The question as its bank has it, for a mistake whose paper no longer has it."""
+    options = tuple(json.loads(row["options"]))
+    return PaperItem(
+        position=0,
+        version_id=row["question_version"],
+        key=row["key"],
+        type=row["type"],
+        stem=row["stem"],
+        options=options,
+        option_order=tuple(range(len(options))),
+        answer=tuple(json.loads(row["answer"])),
+        blanks=tuple(tuple(b) for b in json.loads(row["blanks"])),
+        points=0,
+        explanation=row["explanation"],
+        source_ref=row["source_ref"],
+    )
+
+
+async def as_on_the_paper(rows: list[dict[str, Any]]) -> None:
+    """Give each mistake the question as the paper it was last got wrong on showed it: the
+    options in that paper's order and letters (`item`), and the cadre's answer there
+    (`response`), so the mistake book reads like the result page."""
+    attempt_ids = sorted({row["attempt"] for row in rows})
+    papers = {
+        row["id"]: row["paper"]
+        for row in await Attempt.select(Attempt.id, Attempt.paper).where(
+            Attempt.id.is_in(attempt_ids or [0])
+        )
+    }
+    answers = {
+        (row["attempt"], row["question_version"]): row
+        for row in await Answer.select(
+            Answer.attempt, Answer.question_version, Answer.position, Answer.response
+        ).where(Answer.attempt.is_in(attempt_ids or [0]))
+    }
+    items: dict[tuple[int, int], PaperItem] = {}
+    for attempt_id, text in papers.items():
+        for item in paper_of(text):
+            items[(attempt_id, item.version_id)] = item
+    for row in rows:
+        where = (row["attempt"], row["question_version"])
+        item = items.get(where) or _bank_item(row)
+        answer = answers.get(where)
+        row["item"] = item
+        row["response"] = tuple(json.loads(answer["response"])) if answer else ()
+        row["correct"] = correct_response(item)
+        row["answer_text"] = _answer_text(item)
+        row["explanation"] = item.explanation or row["explanation"]
 
 
 @get("/mistakes", name="mistakes")
@@ -68,9 +129,7 @@ async def mistakes_page(request: Request, show: FromQuery[str] = "open") -> Temp
             context={"mistakes": [], "show": show, "banks": [], "hidden_by": hidden_by},
         )
     rows = await open_mistakes(user.id, mastered=show == "mastered")
-    for row in rows:
-        row["options"] = json.loads(row["options"])
-        row["answer_text"] = _answer_text(row)
+    await as_on_the_paper(rows)
     banks = (
         await Bank.select(Bank.slug, Bank.title)
         .where(Bank.active.eq(True))

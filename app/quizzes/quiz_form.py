@@ -16,18 +16,19 @@ from app.lib.parsing import form_number
 from app.quizzes.core import COUNTED_POLICIES, MAX_QUESTIONS, REVIEW_POLICIES, DrawRule, rules_of
 from app.settings import get_settings
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+QUIZ_FALLBACK = "ceyan"  # a quiz whose title gives no identifier is numbered: ceyan-1 …
+RESERVED_SLUGS = ("new",)  # /admin/quizzes/new is the editor of a new quiz
 RULE_ROWS = 6  # rows shown; blank ones are ignored
 MAX_RULE_ROWS = 30  # rows read from a form
 _REF_SEPARATORS = re.compile(r"[,，、;；]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 FLAGS = ("shuffle_questions", "shuffle_options", "partial_credit", "published")
 TEXT_FIELDS = (
-    "slug", "title", "module", "time_limit_minutes", "full_marks", "pass_mark", "max_attempts",
+    "title", "module", "time_limit_minutes", "full_marks", "pass_mark", "max_attempts",
     "counted_attempt", "review", "opens_at", "closes_at",
 )  # fmt: skip
 LABELS = {
-    "slug": "测验标识", "title": "测验名称", "module": "课程模块",
+    "title": "测验名称", "module": "课程模块",
     "time_limit_minutes": "限时", "full_marks": "满分", "pass_mark": "及格分",
     "max_attempts": "最多作答次数", "counted_attempt": "计分方式", "review": "交卷后显示",
     "shuffle_questions": "打乱题目顺序", "shuffle_options": "打乱选项顺序",
@@ -58,7 +59,8 @@ def field_text(data: Mapping[str, Any], key: str) -> str:
 
 def clean_form(data: Mapping[str, Any]) -> dict[str, Any]:
     """The editor's fields as typed (one line each), checkboxes as booleans, and the rule
-    rows that are not blank, in order (so “规则 N” is the N-th row shown)."""
+    rows that are not blank, in order (so “规则 N” is the N-th row shown). A rule's banks
+    are every value sent under its name (the ticked boxes of its list)."""
     form: dict[str, Any] = {key: field_text(data, key) for key in TEXT_FIELDS}
     form.update({key: field_text(data, key) in ("1", "on", "true") for key in FLAGS})
     rows = []
@@ -127,21 +129,13 @@ def rules_from_form(
 
 
 def quiz_problems(
-    form: Mapping[str, Any], *, new: bool, module_slugs: set[str], bank_slugs: set[str]
+    form: Mapping[str, Any], *, module_slugs: set[str], bank_slugs: set[str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Quiz column values from the cleaned form (`module` as its slug, `rules` as a tuple),
-    and field → Chinese message for every field that is wrong (pure)."""
+    and field → Chinese message for every field that is wrong (pure). A new quiz's
+    identifier is not in the form: peixun makes it from the title when storing it."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    if new:
-        slug = form["slug"]
-        if not slug:
-            errors["slug"] = "请填写测验标识。"
-        elif len(slug) > 80 or not SLUG.match(slug):
-            errors["slug"] = (
-                "测验标识只能由小写字母、数字和“-”组成（不超过 80 个字符），例如 xuexi-daodu-quiz。"
-            )
-        values["slug"] = slug
     title = form["title"]
     if not title:
         errors["title"] = "请填写测验名称。"
@@ -204,7 +198,6 @@ def _local_input(moment: datetime | None) -> str:
 def form_of(quiz: Mapping[str, Any]) -> dict[str, Any]:
     """The editor's fields for a stored quiz."""
     form: dict[str, Any] = {
-        "slug": quiz["slug"],
         "title": quiz["title"],
         "module": quiz["module_slug"] or "",
         "time_limit_minutes": str(quiz["time_limit_minutes"] or 0),

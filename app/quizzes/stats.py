@@ -24,6 +24,7 @@ from piccolo.query.functions.aggregate import Avg, Count
 from piccolo.querystring import QueryString
 
 from app.accounts.units import tree_order
+from app.banks.store import question_numbers
 from app.lib.pagination import Page
 from app.lib.parsing import valid_id
 from app.quizzes.core import IN_PROGRESS
@@ -179,12 +180,15 @@ async def question_rates(quiz_id: int, unit_path: str | None) -> list[dict[str, 
             question.as_alias("question_id"),
             question.key.as_alias("key"),
             question.bank.slug.as_alias("bank"),
+            question.bank.title.as_alias("bank_title"),
+            question.bank.as_alias("bank_id"),
             Count(alias="answered"),
             _true_count(Answer.correct, "right"),
         )
         .where(*conditions)
-        .group_by(question, question.key, question.bank.slug)
+        .group_by(question, question.key, question.bank.slug, question.bank.title, question.bank)
     )
+    numbers = await question_numbers({row["bank_id"] for row in rows})
     stems = await QuestionVersion.select(
         QuestionVersion.question, QuestionVersion.stem, QuestionVersion.type
     ).where(
@@ -203,6 +207,8 @@ async def question_rates(quiz_id: int, unit_path: str | None) -> list[dict[str, 
                 "rate": right / row["answered"] if row["answered"] else 0.0,
                 "stem": version.get("stem", ""),
                 "type": version.get("type", ""),
+                # how pages name it: its number in its bank (第 N 题), not its key
+                "number": numbers.get((row["bank_id"], row["key"])),
             }
         )
     rates.sort(key=lambda r: (r["rate"], -r["answered"], r["bank"], r["key"]))

@@ -19,9 +19,27 @@ from app.lib.parsing import parse_id
 from app.reports import queries as q
 from app.reports.report import REPORTING, unit_asked
 from app.reports.rows import rate_text, summary_cells, text_cell
-from app.reports.summary import CHART, TOTAL, chart_bars, chart_height
+from app.reports.summary import CHART, TOTAL, SummaryRow, chart_bars
 from app.tables import TRAINING_KINDS, User
 from app.trainings.access import training_row
+
+
+def rate_rows(rows: list[SummaryRow]) -> list[dict[str, Any]]:
+    """The chart's rows, one per unit (合计 left out): the full name, the bar's length in
+    CHART units, the rate as text (✔ when everyone has completed) and the two counts."""
+    units = [row for row in rows if row.kind != TOTAL]
+    return [
+        {
+            "name": row.name,
+            "width": bar.width,
+            "rate_text": ("✔ " if row.figures.enrolled and row.figures.rate == 1 else "")
+            + bar.rate_text,
+            "has_data": bar.has_data,
+            "completed": row.figures.completed,
+            "enrolled": row.figures.enrolled,
+        }
+        for row, bar in zip(units, chart_bars(rows), strict=True)
+    ]
 
 
 @get("/", name="dashboard")
@@ -71,7 +89,7 @@ async def dashboard(
         "batch": chosen_batch["id"] if chosen_batch else "",
         "kind": kind,
     }
-    bars = chart_bars(rows)
+    bars = rate_rows(rows)
     return Template(
         "reports/dashboard.html",
         context={
@@ -86,8 +104,7 @@ async def dashboard(
             "rows": rows,
             "totals": rows[-1].figures,
             "bars": bars,
-            "chart": CHART,
-            "chart_height": chart_height(bars),
+            "bar_scale": CHART["bar_width"],
             "TOTAL": TOTAL,
             "keep": {k: v for k, v in keep.items() if v != ""},
             "cells": summary_cells,

@@ -201,6 +201,104 @@
     tick();
   }
 
+  // During a timed quiz, leaving by a link or a form outside the paper (the menu, the header)
+  // is asked first, in the page: the clock keeps running while the cadre is away. Answers
+  // still on their way are sent before the page is left.
+  var leaveDialog = document.querySelector("[data-leave-dialog]");
+  if (countdown && leaveDialog && typeof leaveDialog.showModal === "function") {
+    var leaveStatus = leaveDialog.querySelector("[data-leave-status]");
+    var leaveButton = leaveDialog.querySelector("[data-leave-go]");
+    var go = null;          // how to leave, once confirmed
+    var letThrough = false; // a form submitted after confirmation passes unasked
+    var watching = null;    // keeps the dialog's save status current while it is open
+    var unsaved = function () { return Object.keys(pending).length; };
+    var describe = function () {
+      var text = unsaved() ? "还有 " + unsaved() + " 道题的答案正在保存…" : "您的答案都已保存。";
+      if (leaveStatus.textContent !== text) { leaveStatus.textContent = text; }
+    };
+    var ask = function (leave) {
+      go = leave;
+      flushTyping();
+      send();
+      describe();
+      leaveButton.textContent = "离开本页";
+      leaveButton.disabled = false;
+      leaveDialog.showModal();
+      clearInterval(watching);
+      watching = setInterval(function () {
+        if (leaveButton.getAttribute("data-anyway") !== "1") { describe(); }
+      }, 500);
+    };
+    var outside = function (element) {
+      return !form.contains(element) && !element.closest("dialog");
+    };
+    document.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+        return;
+      }
+      var link = event.target.closest ? event.target.closest("a[href]") : null;
+      if (!link || !outside(link)) { return; }
+      var href = link.getAttribute("href") || "";
+      if (href.charAt(0) === "#" || link.hasAttribute("download")) { return; }
+      if (link.target && link.target !== "_self") { return; }
+      event.preventDefault();
+      ask(function () { window.location.href = link.href; });
+    }, true);
+    document.addEventListener("submit", function (event) {
+      var other = event.target;
+      if (letThrough || !outside(other)) { return; }
+      event.preventDefault();
+      var submitter = event.submitter || null;
+      ask(function () {
+        letThrough = true;
+        if (other.requestSubmit) { other.requestSubmit(submitter); } else { other.submit(); }
+        letThrough = false;
+      });
+    }, true);
+    leaveDialog.querySelector("[data-leave-cancel]").addEventListener("click", function () {
+      go = null;
+      leaveDialog.close();
+    });
+    leaveButton.addEventListener("click", function () {
+      if (!go) { return; }
+      var leave = go;
+      if (!unsaved() || leaveButton.getAttribute("data-anyway") === "1") {
+        leaveDialog.close();
+        leave();
+        return;
+      }
+      // Wait for the answers on their way; if they can't be stored, say so and let the
+      // cadre choose.
+      leaveButton.disabled = true;
+      var waited = 0;
+      var wait = setInterval(function () {
+        waited++;
+        if (go !== leave) {  // the cadre chose to stay meanwhile
+          clearInterval(wait);
+          leaveButton.disabled = false;
+          return;
+        }
+        describe();
+        if (!unsaved()) {
+          clearInterval(wait);
+          leaveDialog.close();
+          leave();
+        } else if (waited >= 10) {
+          clearInterval(wait);
+          leaveStatus.textContent = "还有 " + unsaved() + " 道题的答案没能保存，请检查网络。现在离开，这些答案会丢失。";
+          leaveButton.textContent = "仍然离开";
+          leaveButton.setAttribute("data-anyway", "1");
+          leaveButton.disabled = false;
+        }
+      }, 1000);
+    });
+    leaveDialog.addEventListener("close", function () {
+      go = null;
+      clearInterval(watching);
+      leaveButton.removeAttribute("data-anyway");
+    });
+  }
+
   // Leaving the page is noted for the trainer; it never blocks the cadre.
   document.addEventListener("visibilitychange", function () {
     var data = new FormData();

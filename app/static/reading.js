@@ -1,16 +1,13 @@
-// Reading time: a heartbeat every 15 seconds while the lesson is visible. The server
-// decides how much time counts; this only reports that the page is being read.
+// Reading time: a heartbeat every 15 seconds while the lesson is visible, and a count of
+// the seconds read shown every second. The server decides how much time counts; each of its
+// answers resets the count here, which only adds the time since, while the page is visible.
+// The count never runs ahead of the server's, so 我已学完 unlocks when the server accepts it.
 (function () {
   "use strict";
   var box = document.querySelector("[data-heartbeat]");
-  var printButton = document.querySelector("[data-print]");
-  if (printButton) {
-    printButton.hidden = false;
-    printButton.addEventListener("click", function () { window.print(); });
-  }
   if (!box) { return; }
   var url = box.getAttribute("data-heartbeat");
-  var needed = parseInt(box.getAttribute("data-needed"), 10);
+  var needed = parseInt(box.getAttribute("data-needed"), 10) || 0;
   var opened = box.getAttribute("data-opened") || "";
   var shown = box.querySelector("[data-seconds]");
   var done = box.querySelector("[data-done]");
@@ -18,21 +15,43 @@
   var jsField = box.querySelector("input[name=js]");
   if (jsField) { jsField.value = "1"; }
 
-  function token() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
+  // Seconds the server had credited, and when (this page's clock) that was true.
+  var credited = parseInt(box.getAttribute("data-read"), 10) || 0;
+  var since = Date.now();
+  var visible = document.visibilityState === "visible";
+  var last = -1;
+
+  // The same words as reading_time_text in app/course/lessons.py.
+  function duration(seconds) {
+    if (seconds < 60) { return seconds + " 秒"; }
+    var minutes = Math.floor(seconds / 60);
+    var rest = seconds % 60;
+    return rest ? minutes + " 分 " + rest + " 秒" : minutes + " 分钟";
   }
-  function show(seconds) {
-    if (shown) { shown.textContent = Math.floor(seconds / 60) + " 分 " + (seconds % 60) + " 秒"; }
+  function seen() {
+    return credited + (visible ? Math.max(0, Math.floor((Date.now() - since) / 1000)) : 0);
+  }
+  function show() {
+    var seconds = seen();
+    if (seconds === last) { return; }
+    last = seconds;
+    if (shown) { shown.textContent = duration(seconds); }
     if (!done) { return; }
     if (seconds >= needed) {
       done.disabled = false;
+      done.removeAttribute("aria-disabled");
       if (reason) { reason.textContent = "阅读时间已够，可以点“我已学完”。"; }
     } else {
       done.disabled = true;
-      var left = Math.max(1, Math.round((needed - seconds) / 60));
-      if (reason) { reason.textContent = "还需阅读约 " + left + " 分钟（页面在前台时才计时）。"; }
+      done.setAttribute("aria-disabled", "true");
+      if (reason) {
+        reason.textContent = "还需阅读 " + duration(needed - seconds) + "（页面在前台时才计时）。";
+      }
     }
+  }
+  function token() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
   }
   function beat() {
     if (document.visibilityState !== "visible") { return; }
@@ -43,13 +62,27 @@
       body: "opened=" + encodeURIComponent(opened)
     })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) { show(data.active_seconds); } })
+      .then(function (data) {
+        if (data && typeof data.active_seconds === "number") {
+          credited = data.active_seconds;
+          since = Date.now();
+          show();
+        }
+      })
       .catch(function () {});
   }
-  var initial = shown ? shown.textContent.match(/(\d+) 分 (\d+) 秒/) : null;
-  show(initial ? parseInt(initial[1], 10) * 60 + parseInt(initial[2], 10) : 0);
+  show();
+  setInterval(show, 250);
   setInterval(beat, 15000);
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") { beat(); }
+    if (document.visibilityState === "visible") {
+      since = Date.now();
+      visible = true;
+      beat();
+    } else {
+      credited = seen();
+      visible = false;
+    }
+    show();
   });
 })();

@@ -1,5 +1,7 @@
-"""The pages of 签到 and 考勤 of 集中轮训: a batch's class sessions, the check-in code shown in
-the room, cadres checking in with it, and the trainer's attendance list with its corrections.
+"""The pages of 签到 and 考勤 of 集中轮训: a batch's class sessions (added, edited, cancelled
+and restored), the check-in code shown in the room and its full-screen projector view with a
+count of check-ins that keeps itself current, cadres checking in with the code, and the
+trainer's attendance list with its corrections.
 
 The handlers read the request and render; the work (queries, write transactions, audit
 records and the progress recompute after them) is in `app/trainings/checkin.py`.
@@ -38,18 +40,24 @@ from app.trainings.checkin import (
     CODE_MINUTES,
     CODE_MINUTES_MAX,
     SESSION_COLUMNS,
+    cancel_session,
     check_in,
     create_session,
     delete_session,
     is_code,
+    load_session,
     new_session_code,
     normalize_code,
+    restore_session,
     save_attendance,
     session_when,
     stop_session_code,
+    update_session,
 )
 
-REFRESH_SECONDS = 15  # the projector page reloads itself this often while the code is valid
+REFRESH_SECONDS = 15  # the code page reloads itself this often while the code is valid
+POLL_SECONDS = 4  # the projector view asks for the count of check-ins this often
+SESSION_FORM_FIELDS = ("starts_at", "ends_at", "place", "topic", "hours")
 METHODS = {"code": "签到码", "trainer": "老师标记"}
 
 _HOURS = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")
@@ -136,17 +144,17 @@ async def _load_batch(user: User, training_id: int, batch_id: int) -> dict[str, 
     return batch
 
 
-async def _load_session(user: User, session_id: int, batch_id: int | None = None) -> dict[str, Any]:
-    session = None
-    if valid_id(session_id):
-        query = ClassSession.select(*SESSION_COLUMNS).where(ClassSession.id == session_id)
-        if batch_id is not None:
-            query = query.where(ClassSession.batch == batch_id)
-        session = await query.first()
-    if session is None:
-        raise NotFoundException("没有找到这次面授课程。")
-    await load_training(user, session["training_id"])  # 403 when its training is not visible
-    return session
+def session_form_values(session: Mapping[str, Any], timezone: tzinfo) -> dict[str, str]:
+    """A class session as its edit form shows it: local times, hours as typed."""
+    starts = session["starts_at"].astimezone(timezone)
+    ends = session["ends_at"].astimezone(timezone) if session["ends_at"] else None
+    return {
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": ends.strftime("%H:%M") if ends else "",
+        "place": session["place"] or "",
+        "topic": session["topic"] or "",
+        "hours": f"{session['hours']:g}",
+    }
 
 
 async def _enrolled_count(batch_id: int) -> int:
@@ -236,13 +244,93 @@ async def session_delete(
     request: Request, training_id: FromPath[int], batch_id: FromPath[int], session_id: FromPath[int]
 ) -> Redirect:
     batch = await _load_batch(request.user, training_id, batch_id)
-    session = await _load_session(request.user, session_id, batch["id"])
+    session = await load_session(request.user, session_id, batch["id"])
     back = request.app.route_reverse("sessions", training_id=training_id, batch_id=batch_id)
     if not await delete_session(request, training_id, batch, session):
         flash(request, "这次课已有签到或考勤记录，不能删除。", "error")
         return Redirect(back)
     flash(request, f"已删除面授课程“{session['topic']}”。", "success")
     return Redirect(back)
+
+
+def _edit_page(
+    session: dict[str, Any], form: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Template:
+    return Template(
+        "trainings/session_edit.html",
+        context={
+            "session": session,
+            "form": form,
+            "errors": errors,
+            "when": session_when(session),
+        },
+        status_code=status,
+    )
+
+
+@get("/sessions/{session_id:int}/edit", name="session_edit")
+async def session_edit(request: Request, session_id: FromPath[int]) -> Template:
+    session = await load_session(request.user, session_id)
+    return _edit_page(session, session_form_values(session, get_settings().timezone), {})
+
+
+@post("/sessions/{session_id:int}/edit", name="session_update")
+async def session_update(
+    request: Request, session_id: FromPath[int], data: FormBody
+) -> Template | Redirect:
+    session = await load_session(request.user, session_id)
+    form = {key: str(data.get(key, "")) for key in SESSION_FORM_FIELDS}
+    values, errors = parse_session_form(form, get_settings().timezone)
+    if errors:
+        return _edit_page(session, form, errors, status=400)
+    changes = await update_session(request, session, values)
+    if changes:
+        flash(
+            request, f"已修改面授课程“{values['topic']}”：" + "；".join(changes) + "。", "success"
+        )
+    else:
+        flash(request, "没有改动。", "info")
+    return Redirect(
+        request.app.route_reverse(
+            "sessions", training_id=session["training_id"], batch_id=session["batch"]
+        )
+    )
+
+
+@post("/sessions/{session_id:int}/cancel", name="session_cancel")
+async def session_cancel(request: Request, session_id: FromPath[int], data: FormBody) -> Redirect:
+    session = await load_session(request.user, session_id)
+    reason = unicodedata.normalize("NFKC", str(data.get("reason") or "")).strip()
+    if len(reason) > 200:
+        flash(request, "取消原因不能超过 200 个字。", "error")
+        return Redirect(request.app.route_reverse("session_edit", session_id=session["id"]))
+    if await cancel_session(request, session, reason, datetime.now(UTC)):
+        flash(
+            request,
+            f"已取消面授课程“{session['topic']}”。已有的签到记录保留；这次课不再计入结业要求。",
+            "success",
+        )
+    else:
+        flash(request, "这次课已经取消了。", "info")
+    return Redirect(
+        request.app.route_reverse(
+            "sessions", training_id=session["training_id"], batch_id=session["batch"]
+        )
+    )
+
+
+@post("/sessions/{session_id:int}/restore", name="session_restore")
+async def session_restore(request: Request, session_id: FromPath[int]) -> Redirect:
+    session = await load_session(request.user, session_id)
+    if await restore_session(request, session):
+        flash(request, f"已恢复面授课程“{session['topic']}”，它重新计入结业要求。", "success")
+    else:
+        flash(request, "这次课没有被取消。", "info")
+    return Redirect(
+        request.app.route_reverse(
+            "sessions", training_id=session["training_id"], batch_id=session["batch"]
+        )
+    )
 
 
 # ---------------------------------------------------------------- the check-in code
@@ -254,12 +342,67 @@ def _checkin_url(request: Request, code: str) -> str:
     )
 
 
+def _code_valid(session: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the session's check-in code takes check-ins `now`."""
+    expires = session["code_expires_at"]
+    return (
+        bool(session["checkin_code"])
+        and expires is not None
+        and expires > now
+        and session["cancelled_at"] is None
+    )
+
+
+def _count_state(session: Mapping[str, Any], now: datetime) -> str:
+    """What the projector shows besides the count; when it changes, the page reloads."""
+    if session["cancelled_at"] is not None:
+        return "cancelled"
+    if _code_valid(session, now):
+        return f"code:{session['checkin_code']}:{session['code_expires_at'].isoformat()}"
+    return "closed"
+
+
+@get("/sessions/{session_id:int}/projector", name="session_projector")
+async def session_projector(request: Request, session_id: FromPath[int]) -> Template:
+    """The check-in code full screen for the projector: the code, its QR code and the count
+    of check-ins, which `session_count.js` keeps current (without JavaScript, a reload)."""
+    session = await load_session(request.user, session_id)
+    now = datetime.now(UTC)
+    valid = _code_valid(session, now)
+    url = _checkin_url(request, session["checkin_code"]) if valid else ""
+    return Template(
+        "trainings/session_projector.html",
+        context={
+            "session": session,
+            "valid": valid,
+            "url": url,
+            "qr": qr_svg(url, "扫码签到") if valid else "",
+            "present": await _present_count(session["id"]),
+            "enrolled": await _enrolled_count(session["batch"]),
+            "state": _count_state(session, now),
+            "poll": POLL_SECONDS,
+            "when": session_when(session),
+        },
+    )
+
+
+@get("/sessions/{session_id:int}/count", name="session_count")
+async def session_count(request: Request, session_id: FromPath[int]) -> dict[str, Any]:
+    """The count of check-ins of a class session, for the projector view to poll."""
+    session = await load_session(request.user, session_id)
+    return {
+        "present": await _present_count(session["id"]),
+        "enrolled": await _enrolled_count(session["batch"]),
+        "state": _count_state(session, datetime.now(UTC)),
+    }
+
+
 @get("/sessions/{session_id:int}/code", name="session_code")
 async def session_code(request: Request, session_id: FromPath[int]) -> Template:
-    session = await _load_session(request.user, session_id)
+    session = await load_session(request.user, session_id)
     now = datetime.now(UTC)
+    valid = _code_valid(session, now)
     expires = session["code_expires_at"]
-    valid = bool(session["checkin_code"]) and expires is not None and expires > now
     url = _checkin_url(request, session["checkin_code"]) if valid else ""
     return Template(
         "trainings/session_code.html",
@@ -282,9 +425,12 @@ async def session_code(request: Request, session_id: FromPath[int]) -> Template:
 
 @post("/sessions/{session_id:int}/code", name="session_code_new")
 async def session_code_new(request: Request, session_id: FromPath[int], data: FormBody) -> Redirect:
-    session = await _load_session(request.user, session_id)
+    session = await load_session(request.user, session_id)
     back = request.app.route_reverse("session_code", session_id=session["id"])
     now = datetime.now(UTC)
+    if session["cancelled_at"] is not None and not data.get("stop"):
+        flash(request, "这次课已取消，不能再生成签到码。", "error")
+        return Redirect(back)
     if data.get("stop"):
         await stop_session_code(session["id"], now)
         flash(request, "已停止签到：签到码已失效。", "success")
@@ -375,11 +521,12 @@ async def _attendance_rows(session: dict[str, Any]) -> list[dict[str, Any]]:
 
 @get("/sessions/{session_id:int}/attendance", name="attendance")
 async def attendance_page(request: Request, session_id: FromPath[int]) -> Template:
-    session = await _load_session(request.user, session_id)
+    session = await load_session(request.user, session_id)
     rows = await _attendance_rows(session)
     return Template(
         "trainings/attendance.html",
         context={
+            "cancelled": session["cancelled_at"] is not None,
             "session": session,
             "rows": rows,
             "present": sum(1 for row in rows if row["present"]),
@@ -400,7 +547,10 @@ def _shown(values: list[str]) -> dict[int, bool]:
 @post("/sessions/{session_id:int}/attendance", name="attendance_save")
 async def attendance_save(request: Request, session_id: FromPath[int]) -> Redirect:
     actor: User = request.user
-    session = await _load_session(request.user, session_id)
+    session = await load_session(request.user, session_id)
+    if session["cancelled_at"] is not None:
+        flash(request, "这次课已取消，考勤表只能查看，不能修改。", "error")
+        return Redirect(request.app.route_reverse("attendance", session_id=session["id"]))
     form = await request.form()
     checked = {int(v) for v in form.getall("present", []) if str(v).isdigit() and len(v) <= 10}
     saved = await save_attendance(
@@ -425,8 +575,14 @@ router = Router(
         sessions_page,
         session_create,
         session_delete,
+        session_edit,
+        session_update,
+        session_cancel,
+        session_restore,
         session_code,
         session_code_new,
+        session_projector,
+        session_count,
         attendance_page,
         attendance_save,
     ],

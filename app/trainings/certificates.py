@@ -105,7 +105,7 @@ async def my_certificate(request: Request, completion_id: FromPath[int]) -> Temp
         row = await _certificate(id=completion_id, account=user.id)
     if row is None:
         raise NotFoundException("没有找到这张证书。")
-    return _one_page(request, row, back=request.app.route_reverse("home"))
+    return _one_page(request, row, back=request.app.route_reverse("my_certificates"))
 
 
 staff_only = requires_role("trainer", "unit_admin")

@@ -1,6 +1,10 @@
 """The work behind the 签到 and 考勤 pages of 集中轮训 (`app/trainings/attendance.py`): class
-sessions added and deleted, check-in codes made and stopped, cadres checking in with a code,
-and the trainer's corrections of the attendance list.
+sessions added, edited, cancelled (and restored) and deleted, check-in codes made and
+stopped, cadres checking in with a code, and the trainer's corrections of the attendance list.
+
+A cancelled session (已取消) keeps the attendance recorded for it, takes no new check-in
+and no correction, and is left out of the completion rule (`progress.recompute` counts the
+sessions that are not cancelled), so nobody lacks a session that did not take place.
 
 Every change of attendance is followed by `progress.recompute` for the cadres concerned,
 after the write transaction, so their enrollments' stored progress stays true. A function
@@ -18,11 +22,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException
 
 from app.accounts import audit
 from app.db import is_sqlite, write_transaction
+from app.lib.parsing import valid_id
 from app.settings import get_settings
 from app.tables import Attendance, AuditEvent, ClassSession, Enrollment, User
+from app.trainings.access import load_training
 from app.trainings.progress import recompute
 
 CODE_LENGTH = 6
@@ -44,6 +51,8 @@ SESSION_COLUMNS = (
     ClassSession.hours,
     ClassSession.checkin_code,
     ClassSession.code_expires_at,
+    ClassSession.cancelled_at,
+    ClassSession.cancel_reason,
     ClassSession.batch.name.as_alias("batch_name"),
     ClassSession.batch.training.as_alias("training_id"),
     ClassSession.batch.training.title.as_alias("training_title"),
@@ -95,6 +104,21 @@ def attendance_changes(
 # ---------------------------------------------------------------- class sessions
 
 
+async def load_session(user: User, session_id: int, batch_id: int | None = None) -> dict[str, Any]:
+    """A class session (SESSION_COLUMNS), of the batch if given: 404 when there is none,
+    403 when its training is not visible to the person (`trainings/access.py`)."""
+    session = None
+    if valid_id(session_id):
+        query = ClassSession.select(*SESSION_COLUMNS).where(ClassSession.id == session_id)
+        if batch_id is not None:
+            query = query.where(ClassSession.batch == batch_id)
+        session = await query.first()
+    if session is None:
+        raise NotFoundException("没有找到这次面授课程。")
+    await load_training(user, session["training_id"])
+    return session
+
+
 async def batch_accounts(batch_id: int) -> list[int]:
     """The accounts actively enrolled in a batch."""
     rows = await Enrollment.select(Enrollment.account).where(
@@ -143,6 +167,108 @@ async def delete_session(
             f"{session_when(session)} {session['topic']}",
         )
     await recompute(training_id, await batch_accounts(batch["id"]))
+    return True
+
+
+SESSION_FIELDS = {
+    "starts_at": "上课时间",
+    "ends_at": "下课时间",
+    "topic": "课程内容",
+    "place": "地点",
+    "hours": "学时",
+}
+
+
+def session_changes(session: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
+    """What an edit changes of a class session, in Chinese, one item per field (pure)."""
+    changes = []
+    before, after = session_when(session), session_when(values)
+    if before != after:
+        changes.append(f"时间 {before} 改为 {after}")
+    for key in ("topic", "place"):
+        if (session[key] or "") != (values[key] or ""):
+            changes.append(f"{SESSION_FIELDS[key]}“{session[key]}”改为“{values[key]}”")
+    if float(session["hours"]) != float(values["hours"]):
+        changes.append(f"学时 {session['hours']:g} 改为 {values['hours']:g}")
+    return changes
+
+
+def session_text(session: Mapping[str, Any]) -> str:
+    """A class session named in the audit log: the training, the batch, when, the topic."""
+    return (
+        f"“{session['training_title']}”{session['batch_name']} "
+        f"{session_when(session)} {session['topic']}"
+    )
+
+
+async def update_session(
+    connection: Connection | None, session: Mapping[str, Any], values: Mapping[str, Any]
+) -> list[str]:
+    """Change a class session's time, topic, place and hours (values from
+    `parse_session_form`); the changes, in Chinese (none: nothing was written)."""
+    changes = session_changes(session, values)
+    if not changes:
+        return []
+    async with write_transaction():
+        await ClassSession.update(
+            {getattr(ClassSession, key): values[key] for key in SESSION_FIELDS}
+        ).where(ClassSession.id == session["id"])
+        await audit.record(
+            connection,
+            "session.update",
+            None,
+            f"修改面授课程 {session_text(session)}：" + "；".join(changes),
+        )
+    if float(session["hours"]) != float(values["hours"]):
+        await recompute(session["training_id"], await batch_accounts(session["batch"]))
+    return changes
+
+
+async def cancel_session(
+    connection: Connection | None, session: Mapping[str, Any], reason: str, now: datetime
+) -> bool:
+    """Cancel a class session: its check-in code stops, its recorded attendance stays, and
+    it no longer counts toward completion. Whether it was cancelled (False: already was)."""
+    async with write_transaction():
+        cancelled = (
+            await ClassSession.update(
+                {
+                    ClassSession.cancelled_at: now,
+                    ClassSession.cancel_reason: reason,
+                    ClassSession.code_expires_at: now,
+                }
+            )
+            .where(ClassSession.id == session["id"], ClassSession.cancelled_at.is_null())
+            .returning(ClassSession.id)
+        )
+        if not cancelled:
+            return False
+        await audit.record(
+            connection,
+            "session.cancel",
+            None,
+            f"取消面授课程 {session_text(session)}" + (f"：{reason}" if reason else ""),
+        )
+    await recompute(session["training_id"], await batch_accounts(session["batch"]))
+    return True
+
+
+async def restore_session(connection: Connection | None, session: Mapping[str, Any]) -> bool:
+    """Take back the cancellation of a class session; whether it was cancelled."""
+    async with write_transaction():
+        restored = (
+            await ClassSession.update(
+                {ClassSession.cancelled_at: None, ClassSession.cancel_reason: ""}
+            )
+            .where(ClassSession.id == session["id"], ClassSession.cancelled_at.is_not_null())
+            .returning(ClassSession.id)
+        )
+        if not restored:
+            return False
+        await audit.record(
+            connection, "session.restore", None, f"恢复已取消的面授课程 {session_text(session)}"
+        )
+    await recompute(session["training_id"], await batch_accounts(session["batch"]))
     return True
 
 
@@ -234,13 +360,28 @@ async def check_in(
         if is_code(code):
             live = (
                 await ClassSession.select(*SESSION_COLUMNS)
-                .where(ClassSession.checkin_code == code, ClassSession.code_expires_at > now)
+                .where(
+                    ClassSession.checkin_code == code,
+                    ClassSession.code_expires_at > now,
+                    ClassSession.cancelled_at.is_null(),
+                )
                 .first()
             )
         if live is None:
-            if is_code(code) and await ClassSession.exists().where(
-                ClassSession.checkin_code == code
-            ):
+            known = None
+            if is_code(code):
+                known = (
+                    await ClassSession.select(ClassSession.topic, ClassSession.cancelled_at)
+                    .where(ClassSession.checkin_code == code)
+                    .order_by(ClassSession.code_expires_at, ascending=False)
+                    .first()
+                )
+            if known is not None and known["cancelled_at"] is not None:
+                return CheckinResult(
+                    refusal=f"这次面授课程（{known['topic']}）已取消，不能签到。"
+                    "如有疑问，请联系培训老师。"
+                )
+            if known is not None:
                 return CheckinResult(refusal="签到码已过期，请向培训老师索取新的签到码。")
             await audit.record(
                 connection,

@@ -2,8 +2,8 @@
 
 A cadre completes a training when every required lesson is read, the final quiz (if any)
 is passed by the attempt that counts, and, for 集中轮训, at least the training's share of the
-batch's class sessions was attended. 学时: the hours of the sessions attended, plus the
-training's own credit hours once it is completed.
+batch's class sessions was attended (the sessions given are those not cancelled). 学时: the
+hours of the sessions attended, plus the training's own credit hours once it is completed.
 """
 
 from __future__ import annotations

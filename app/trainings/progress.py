@@ -135,7 +135,10 @@ async def recompute(training_id: int, account_ids: Iterable[int] | None = None) 
     if training["kind"] == "rotation":
         for row in await ClassSession.select(
             ClassSession.id, ClassSession.batch, ClassSession.hours
-        ).where(ClassSession.batch.training == training_id):
+        ).where(
+            ClassSession.batch.training == training_id,
+            ClassSession.cancelled_at.is_null(),  # a cancelled session is nobody's to attend
+        ):
             sessions_by_batch[row["batch"]][row["id"]] = row["hours"]
     all_sessions = {s for by in sessions_by_batch.values() for s in by}
     completed = 0

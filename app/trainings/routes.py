@@ -2,14 +2,25 @@
 
 from typing import Any
 
-from app.trainings import attendance, batches, certificates, enrollment, mine, pages
+from app.trainings import (
+    attendance,
+    attendance_sheet,
+    batches,
+    certificates,
+    enrollment,
+    mine,
+    my_certificates,
+    pages,
+)
 
 ROUTES: list[Any] = [
     *pages.route_handlers,
     *batches.route_handlers,
     *enrollment.route_handlers,
     *mine.route_handlers,
+    *my_certificates.route_handlers,
     attendance.router,
     attendance.checkin_router,
+    attendance_sheet.router,
     certificates.router,
 ]
