@@ -419,3 +419,16 @@ class ApiToken(Row, tablename="api_token"):
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
     last_used_at = Timestamptz(null=True, default=None)
+
+
+# Drafted questions (出题助手) ----------------------------------------------------------
+
+
+class DraftRejection(Row, tablename="draft_rejection"):
+    """A drafted question a trainer rejected for a bank, so it is not offered again:
+    `draft_key` is `app/banks/draft_pages.draft_key` (sha256 of type, stem and answer)."""
+
+    bank = ForeignKey(Bank, on_delete=OnDelete.restrict, index=True)
+    draft_key = Varchar(length=64)
+    rejected_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    rejected_at = Timestamptz(default=TimestamptzNow())

@@ -164,6 +164,7 @@ def _pages(s: dict) -> dict[str | None, list[str]]:
             f"/sessions/{s['session']}/projector",
             f"/sessions/{s['session']}/sheet",
             f"/banks/{s['bank']}/questions/new",
+            f"/banks/{s['bank']}/drafts",
             "/admin/quizzes/new",
         ],
         "county-admin": [

@@ -39,6 +39,8 @@ ACTIONS = {
     "bank.import": "导入题目",
     "question.deactivate": "停用题目",
     "question.activate": "启用题目",
+    "bank.draft_accept": "采用出题助手的题目",
+    "bank.draft_reject": "不采用出题助手的题目",
     "quiz.create": "新建测验",
     "quiz.update": "修改测验",
     "quiz.deactivate": "停用测验",

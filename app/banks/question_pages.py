@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from app.accounts import audit
 from app.accounts.guards import requires_role
+from app.banks.draft_pages import draft_form, find_draft
 from app.banks.editor_form import (
     DIFFICULTIES,
     FORM_FIELDS,
@@ -142,8 +143,13 @@ async def _save(
 
 
 @get("/banks/{bank_slug:str}/questions/new", name="question_new")
-async def question_new(bank_slug: FromPath[str]) -> Template:
+async def question_new(bank_slug: FromPath[str], draft: FromQuery[str] = "") -> Template:
+    """A blank question, or (`draft`: a drafted question's key, 修改后采用) the draft."""
     bank = await load_bank(bank_slug)
+    drafted = await find_draft(bank, draft) if draft else None
+    if drafted is not None:
+        form = draft_form(drafted)
+        return await _editor(bank, form, None, await _check(bank, form, None))
     form = dict.fromkeys(FORM_FIELDS, "")
     return await _editor(bank, {**form, "type": "single"}, None)
 
