@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import DATABASE_URL, PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
+AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 768}
 # WeChat's built-in browser on Android, as it names itself.
@@ -145,6 +146,17 @@ def desktop_page(server):
     """A 1366 × 768 desktop."""
     with browser_page(DESKTOP) as page:
         yield page
+
+
+def axe_source() -> str:
+    """axe-core's script; skips the test where it is not installed (fails in CI, where
+    PEIXUN_REQUIRE_BROWSER=1)."""
+    if not AXE_JS.exists():
+        message = "无障碍检查需要 npm 上的 axe-core：npm ci --prefix tests/axe"
+        if os.environ.get("PEIXUN_REQUIRE_BROWSER") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return AXE_JS.read_text(encoding="utf-8")
 
 
 def sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:

@@ -35,10 +35,8 @@ from app.tables import (
     Unit,
     User,
 )
-from tests.browser_support import CHROMIUM, PHONE, WECHAT_UA, server  # noqa: F401  (the server fixture)
+from tests.browser_support import AXE_JS, CHROMIUM, PHONE, WECHAT_UA, server  # noqa: F401  (server)
 
-AXE_DIR = Path(__file__).parent / "axe"
-AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 800}
 BLOCKING = ("serious", "critical")
 

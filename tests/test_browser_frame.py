@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +19,7 @@ from tests.browser_support import (  # noqa: F401  (fixtures)
     LAUNCH_ARGS,
     PHONE,
     WECHAT_UA,
+    axe_source,
     browser_page,
     desktop_page,
     no_sideways_scroll,
@@ -31,7 +31,6 @@ from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
 
-AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 ACCOUNTS = {
     "cadre": "13800000001",
@@ -108,10 +107,8 @@ SMALL_TARGETS = """(min) => {
 
 def _axe_problems(page: Page) -> list[str]:
     """axe-core's serious and critical findings on the page as it is (contrast among them)."""
-    if not AXE_JS.exists():
-        pytest.skip("无障碍检查需要 npm 上的 axe-core：npm ci --prefix tests/axe")
     if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+        page.evaluate(axe_source())
     found = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
           .filter(v => ['serious', 'critical'].includes(v.impact))

@@ -69,7 +69,20 @@ def sends_file(request: Request[Any, Any, Any]) -> bool:
     return not in_wechat(request) or request.query_params.get(DIRECT_PARAM) == DIRECT_VALUE
 
 
-class FileResponse(Response[bytes]):
+class _SentOutsideWeChat:
+    """A download's response: WeChat's browser gets `wechat_page` instead of the file."""
+
+    filename: str
+
+    def to_asgi_response(self, app: Any, request: Request, **kwargs: Any) -> Any:
+        if not sends_file(request):
+            return wechat_page(request, self.filename).to_asgi_response(
+                app, request, **_for_page(kwargs)
+            )
+        return super().to_asgi_response(app, request, **kwargs)  # type: ignore[misc]
+
+
+class FileResponse(_SentOutsideWeChat, Response[bytes]):
     """A file made in memory; WeChat's browser gets `wechat_page` instead."""
 
     def __init__(self, content: bytes, filename: str, media_type: str) -> None:
@@ -78,15 +91,8 @@ class FileResponse(Response[bytes]):
         )
         self.filename = filename
 
-    def to_asgi_response(self, app: Any, request: Request, **kwargs: Any) -> Any:
-        if not sends_file(request):
-            return wechat_page(request, self.filename).to_asgi_response(
-                app, request, **_for_page(kwargs)
-            )
-        return super().to_asgi_response(app, request, **kwargs)
 
-
-class FileStream(Stream):
+class FileStream(_SentOutsideWeChat, Stream):
     """A file sent as it is made; WeChat's browser gets `wechat_page` instead (the chunks are
     never read: a temporary file behind them is closed when the iterator is collected)."""
 
@@ -97,13 +103,6 @@ class FileStream(Stream):
             chunks, media_type=media_type, headers={"Content-Disposition": attachment(filename)}
         )
         self.filename = filename
-
-    def to_asgi_response(self, app: Any, request: Request, **kwargs: Any) -> Any:
-        if not sends_file(request):
-            return wechat_page(request, self.filename).to_asgi_response(
-                app, request, **_for_page(kwargs)
-            )
-        return super().to_asgi_response(app, request, **kwargs)
 
 
 def _for_page(kwargs: dict[str, Any]) -> dict[str, Any]:

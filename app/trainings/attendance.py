@@ -290,11 +290,7 @@ async def session_update(
         )
     else:
         flash(request, "没有改动。", "info")
-    return Redirect(
-        request.app.route_reverse(
-            "sessions", training_id=session["training_id"], batch_id=session["batch"]
-        )
-    )
+    return _back_to_sessions(request, session)
 
 
 @post("/sessions/{session_id:int}/cancel", name="session_cancel")
@@ -312,11 +308,7 @@ async def session_cancel(request: Request, session_id: FromPath[int], data: Form
         )
     else:
         flash(request, "这次课已经取消了。", "info")
-    return Redirect(
-        request.app.route_reverse(
-            "sessions", training_id=session["training_id"], batch_id=session["batch"]
-        )
-    )
+    return _back_to_sessions(request, session)
 
 
 @post("/sessions/{session_id:int}/restore", name="session_restore")
@@ -326,11 +318,7 @@ async def session_restore(request: Request, session_id: FromPath[int]) -> Redire
         flash(request, f"已恢复面授课程“{session['topic']}”，它重新计入结业要求。", "success")
     else:
         flash(request, "这次课没有被取消。", "info")
-    return Redirect(
-        request.app.route_reverse(
-            "sessions", training_id=session["training_id"], batch_id=session["batch"]
-        )
-    )
+    return _back_to_sessions(request, session)
 
 
 # ---------------------------------------------------------------- the check-in code
@@ -589,3 +577,12 @@ router = Router(
 )
 
 checkin_router = Router(path="/", route_handlers=[checkin_page, checkin_submit])
+
+
+def _back_to_sessions(request: Request, session: dict) -> Redirect:
+    """Back to the list of the session's batch."""
+    return Redirect(
+        request.app.route_reverse(
+            "sessions", training_id=session["training_id"], batch_id=session["batch"]
+        )
+    )
