@@ -56,6 +56,7 @@ async def _init(take: frozenset[str] = frozenset()) -> str:
     from app.banks.model import BankFormatError
     from app.banks.store import BankImportError, load_bank_dir
     from app.course.lessons import read_course_dir, sync_course
+    from app.course.versions import note_new_versions
     from app.quizzes.definitions import read_quiz_dir, sync_quizzes
     from app.quizzes.files import QuizFileError
 
@@ -66,6 +67,8 @@ async def _init(take: frozenset[str] = frozenset()) -> str:
         raise click.ClickException(f"课程文件有误，课程未更新：\n{error}") from None
     taking = {kind: kind in take or "all" in take for kind in KINDS}
     module_count, lesson_count, kept = await sync_course(modules, take_files=taking["course"])
+    for amendment in await note_new_versions(get_settings().course_dir):
+        kept.append(f"导入的文件是之前导入文件的新版本，修改对比见网页：/amendments/{amendment}")
     try:
         bank_count, written, kept_banks = await load_bank_dir(
             get_settings().question_bank_dir, take_files=taking["banks"]
@@ -269,7 +272,7 @@ def documents_import(file: Path, as_json: bool, plan_path: Path | None, write: b
     import json
 
     from app.course.documents import outline_json
-    from app.course.importing import ImportRefused, import_document
+    from app.course.importing import ImportRefused, earlier_version, import_document
 
     try:
         result = import_document(file, get_settings().course_dir, plan_path, write)
@@ -294,6 +297,12 @@ def documents_import(file: Path, as_json: bool, plan_path: Path | None, write: b
     if write:
         click.echo(
             f"已写入 {len(result.written)} 个文件。运行 peixun init 后课程在网站上生效。",
+            err=as_json,
+        )
+    if earlier := earlier_version(get_settings().course_dir, result.document.meta, file.name):
+        click.echo(
+            f"这是“{earlier}”的新版本：两个版本都保留。运行 peixun init 后，在网页“导入文件”"
+            "→“文件的新版本”中查看修改对比；旧版题库中出处有修改的题目会标为待复核。",
             err=as_json,
         )
 

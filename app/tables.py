@@ -432,3 +432,27 @@ class DraftRejection(Row, tablename="draft_rejection"):
     draft_key = Varchar(length=64)
     rejected_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
     rejected_at = Timestamptz(default=TimestamptzNow())
+
+
+class Amendment(Row, tablename="amendment"):
+    """A document imported as a new version of one imported before (`app/course/versions.py`):
+    both versions stay in `course/sources`, named as `Module.source_file` names them.
+    `change_module`: the slug of the module “本次修改了什么” once published."""
+
+    title = Varchar(length=300)
+    old_source = Varchar(length=255)
+    new_source = Varchar(length=255, unique=True)
+    change_module = Varchar(length=80, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class QuestionReview(Row, tablename="question_review"):
+    """A question whose 出处 an amendment changed or removed: left out of new papers until a
+    trainer confirms it or saves a new version of it (`app/banks/reviews.py`)."""
+
+    question = ForeignKey(Question, on_delete=OnDelete.restrict, index=True)
+    amendment = ForeignKey(Amendment, on_delete=OnDelete.restrict)
+    reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    resolved_at = Timestamptz(null=True, default=None)
+    resolved_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)

@@ -92,3 +92,33 @@ def article_of(lesson: LessonText, paragraph: int) -> str | None:
     """The article ("第五条") that paragraph `paragraph` of a lesson begins, if any."""
     match = _ARTICLE.match(lesson.paragraphs[paragraph])
     return match.group(0) if match else None
+
+
+# ---------------------------------------------------------------- a second version
+
+ARTICLE_LINE = re.compile(r"^第[〇一二三四五六七八九十]+条　")
+ADDED = "示例协会设立联络小组，负责与各会员小组的日常往来，小组的组成另行规定。"
+
+
+def amended_text(old: str) -> str:
+    """The old text with article 2 edited, an article added after article 6 and article 9
+    removed; every article renumbered in order."""
+    lines = old.splitlines()
+    headings = [line for line in lines[1:] if not ARTICLE_LINE.match(line)]
+    bodies = [ARTICLE_LINE.sub("", line) for line in lines[1:] if ARTICLE_LINE.match(line)]
+    assert len(headings) == 3 and len(bodies) == 12
+    assert "对会员大会负责" in bodies[1]
+    bodies[1] = bodies[1].replace("对会员大会负责", "对理事会负责并报告工作")
+    removed = bodies[8]
+    new_bodies = [*bodies[:6], ADDED, *bodies[6:8], *bodies[9:]]
+    assert removed not in new_bodies
+    # The second chapter gains the new article, the third loses article 9.
+    out = [lines[0] + "（修正案）"]
+    n = 0
+    for heading, size in zip(headings, (4, 5, 3), strict=True):
+        out.append(heading)
+        for _ in range(size):
+            out.append(f"第{chinese_number(n + 1)}条　{new_bodies[n]}")
+            n += 1
+    assert n == len(new_bodies)
+    return "\n".join(out) + "\n"

@@ -57,6 +57,7 @@ from app.cli import _init  # noqa: E402
 from app.db import DB, is_sqlite  # noqa: E402
 from app.tables import (  # noqa: E402
     Answer,
+    Amendment,
     ApiToken,
     Attempt,
     AttemptEvent,
@@ -74,6 +75,7 @@ from app.tables import (  # noqa: E402
     Mistake,
     Module,
     Question,
+    QuestionReview,
     QuestionVersion,
     Quiz,
     SessionRecord,
@@ -118,6 +120,8 @@ async def clear_database() -> None:
         Attempt,
         Quiz,
         DraftRejection,
+        QuestionReview,
+        Amendment,
         QuestionVersion,
         Question,
         Bank,

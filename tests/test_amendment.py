@@ -3,45 +3,26 @@ clause: an article edited in a few words, one removed, one added, two renumbered
 
 from __future__ import annotations
 
-import re
-
 from app.course.amendment import (
     align_versions,
+    change_lessons,
     changed_refs,
     diff_segments,
     is_new_version,
     normalise_title,
+    removed_note,
+    touched_clauses,
 )
 from app.course.documents import DocumentMeta, parse_document
 from app.course.files import SourceInfo
-from tests.charter_fixture import TITLE, charter_text, chinese_number
-
-ARTICLE_LINE = re.compile(r"^第[〇一二三四五六七八九十]+条　")
-ADDED = "示例协会设立联络小组，负责与各会员小组的日常往来，小组的组成另行规定。"
-
-
-def amended_text(old: str) -> str:
-    """The old text with article 2 edited, an article added after article 6 and article 9
-    removed; every article renumbered in order."""
-    lines = old.splitlines()
-    headings = [line for line in lines[1:] if not ARTICLE_LINE.match(line)]
-    bodies = [ARTICLE_LINE.sub("", line) for line in lines[1:] if ARTICLE_LINE.match(line)]
-    assert len(headings) == 3 and len(bodies) == 12
-    assert "对会员大会负责" in bodies[1]
-    bodies[1] = bodies[1].replace("对会员大会负责", "对理事会负责并报告工作")
-    removed = bodies[8]
-    new_bodies = [*bodies[:6], ADDED, *bodies[6:8], *bodies[9:]]
-    assert removed not in new_bodies
-    # The second chapter gains the new article, the third loses article 9.
-    out = [lines[0] + "（修正案）"]
-    n = 0
-    for heading, size in zip(headings, (4, 5, 3), strict=True):
-        out.append(heading)
-        for _ in range(size):
-            out.append(f"第{chinese_number(n + 1)}条　{new_bodies[n]}")
-            n += 1
-    assert n == len(new_bodies)
-    return "\n".join(out) + "\n"
+from tests.charter_fixture import (
+    ADDED,
+    ARTICLE_LINE,
+    TITLE,
+    amended_text,
+    charter_text,
+    chinese_number,
+)
 
 
 def versions():
@@ -212,3 +193,52 @@ def test_is_new_version():
         {"title": "《示例协会章程》（修正案）", "doc_number": None},
     )
     assert normalise_title("《示例协会章程（修正案）》") == "示例协会章程"
+
+
+# ---------------------------------------------------------------- questions to check, the lesson
+
+
+def _passage(document, refs):
+    """The text of a lesson made of these clauses, as the course holds it."""
+    return "\n\n".join(c.old_text for c in align_versions(document, document) if c.old_ref in refs)
+
+
+def test_a_question_resting_on_a_changed_clause_is_touched():
+    old, new = versions()
+    changes = align_versions(old, new)
+    lesson = _passage(old, {"第一章 第一条", "第一章 第二条", "第一章 第三条", "第一章 第四条"})
+    touched = touched_clauses(lesson, ["对会员大会负责"], changes)
+    assert [c.old_ref for c in touched] == ["第一章 第二条"]
+    # Its answer stands only in article 1, which did not change: nothing to check.
+    assert touched_clauses(lesson, ["编写通知"], changes) == []
+    # Without anchors (a 判断题 without 依据) every changed clause of the passage counts.
+    assert [c.old_ref for c in touched_clauses(lesson, [], changes)] == ["第一章 第二条"]
+    # An anchor found nowhere in the unchanged clauses counts as resting on the change.
+    assert touched_clauses(lesson, ["不在原文中的话"], changes)
+
+
+def test_removed_and_renumbered_clauses():
+    old, new = versions()
+    changes = align_versions(old, new)
+    removed = _passage(old, {"第三章 第九条"})
+    assert [c.kind for c in touched_clauses(removed, ["监督机构"], changes)] == ["removed"]
+    renumbered = _passage(old, {"第二章 第七条"})  # now 第八条, word for word
+    assert touched_clauses(renumbered, [], changes) == []
+
+
+def test_the_lesson_of_the_changes_is_the_new_text():
+    old, new = versions()
+    changes = align_versions(old, new)
+    lessons = change_lessons(changes)
+    assert [(lesson.source_ref, lesson.title) for lesson in lessons] == [
+        ("第一章 第二条", "第一章 第二条（修改）"),
+        ("第二章 第七条", "第二章 第七条（新增）"),
+    ]
+    new_text = "\n".join(c.new_text for c in changes if c.new_text)
+    assert all(p in new_text for lesson in lessons for p in lesson.paragraphs)
+    assert "对理事会负责并报告工作" in lessons[0].paragraphs[0]
+    assert "对会员大会负责" in lessons[0].key_points and "修改前" in lessons[0].key_points
+    assert ADDED in lessons[1].paragraphs[0] and lessons[1].key_points == ""
+    note = removed_note(changes)
+    assert "第三章 第九条" in note and "监督机构" in note
+    assert change_lessons(align_versions(old, old)) == [] and removed_note([]) == ""

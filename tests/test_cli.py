@@ -31,9 +31,14 @@ GOOD = [
 
 
 def peixun(
-    *args: str, db: Path, secret: bool = True, timeout: float = 60
+    *args: str,
+    db: Path,
+    secret: bool = True,
+    timeout: float = 60,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "TEST_DATABASE_URL")}
+    env.update(extra_env or {})
     env["DATABASE_URL"] = f"sqlite:///{db}"
     env["PYTHONPATH"] = str(PROJECT)
     if secret:

@@ -76,6 +76,7 @@ SLUGS = {
     "session_id": 1,
     "completion_id": 1,
     "import_id": 1,
+    "amendment_id": 1,
     "code": "ABCDEFGHJK",
 }
 ACCOUNTS = {

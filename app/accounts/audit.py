@@ -41,6 +41,8 @@ ACTIONS = {
     "question.activate": "启用题目",
     "bank.draft_accept": "采用出题助手的题目",
     "bank.draft_reject": "不采用出题助手的题目",
+    "question.review_confirm": "确认待复核的题目",
+    "course.amendment_publish": "发布“本次修改了什么”",
     "quiz.create": "新建测验",
     "quiz.update": "修改测验",
     "quiz.deactivate": "停用测验",

@@ -2,6 +2,10 @@
 lesson, each accepted into the bank (a new question with its first version, audited) or
 rejected (remembered in `DraftRejection`, so it is not offered again).
 
+The page shows one lesson at a time (query `lesson`: its 出处; by default the first lesson
+that still has drafts) under a short list of every lesson of the module with its count.
+After an action the page comes back to the same lesson, or to the next one with drafts.
+
 Forms name a draft by its stable key (`draft_key`); the server drafts again and finds it,
 never taking a question's content from the form.
 """
@@ -13,9 +17,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -50,8 +55,9 @@ class LessonDrafts:
     drafts: tuple[tuple[str, Draft], ...]  # (key, draft)
 
 
-async def bank_drafts(bank: Mapping[str, Any]) -> tuple[str | None, list[LessonDrafts]]:
-    """The bank's drafts not yet rejected, by lesson; or a Chinese reason there are none."""
+async def module_drafts(bank: Mapping[str, Any]) -> tuple[str | None, list[LessonDrafts]]:
+    """Every lesson of the bank's module in order, each with its drafts not yet rejected
+    (none for a lesson fully dealt with); or a Chinese reason there are none."""
     if not bank["module_slug"]:
         return "这个题库没有关联课程模块，出题助手无从出题。", []
     try:
@@ -77,11 +83,17 @@ async def bank_drafts(bank: Mapping[str, Any]) -> tuple[str | None, list[LessonD
         if key not in rejected:
             by_ref.setdefault(draft.question.source_ref, []).append((key, draft))
     lessons = [
-        LessonDrafts(p.source_ref, p.title, tuple(by_ref[p.source_ref]))
+        LessonDrafts(p.source_ref, p.title, tuple(by_ref.get(p.source_ref, ())))
         for p in source.lessons
-        if p.source_ref in by_ref
     ]
     return None, lessons
+
+
+async def bank_drafts(bank: Mapping[str, Any]) -> tuple[str | None, list[LessonDrafts]]:
+    """The bank's drafts not yet rejected, by lesson (lessons with drafts only); or a Chinese
+    reason there are none."""
+    reason, lessons = await module_drafts(bank)
+    return reason, [lesson for lesson in lessons if lesson.drafts]
 
 
 async def find_draft(bank: Mapping[str, Any], key: str) -> Draft | None:
@@ -97,21 +109,66 @@ def _field(data: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _back(request: Request, bank: Mapping[str, Any]) -> Redirect:
-    return Redirect(request.app.route_reverse("bank_drafts", bank_slug=bank["slug"]))
+def lesson_url(request: Request, bank: Mapping[str, Any], source_ref: str | None) -> str:
+    """The page of one lesson's drafts (None: the default lesson)."""
+    url = request.app.route_reverse("bank_drafts", bank_slug=bank["slug"])
+    return f"{url}?{urlencode({'lesson': source_ref})}" if source_ref else url
+
+
+def next_with_drafts(lessons: Sequence[LessonDrafts], source_ref: str) -> str | None:
+    """Where to go after dealing with drafts of lesson `source_ref`: that lesson while it
+    has drafts, else the next lesson after it with drafts (None: the default lesson)."""
+    refs = [lesson.source_ref for lesson in lessons]
+    if source_ref not in refs:
+        return None
+    at = refs.index(source_ref)
+    return next((lesson.source_ref for lesson in lessons[at:] if lesson.drafts), None)
+
+
+async def _back(request: Request, bank: Mapping[str, Any], source_ref: str) -> Redirect:
+    """Back to the lesson the action came from (drafted again: it may have none left)."""
+    target = None
+    if source_ref:
+        _, lessons = await module_drafts(bank)
+        target = next_with_drafts(lessons, source_ref)
+    return Redirect(lesson_url(request, bank, target))
 
 
 @get("/banks/{bank_slug:str}/drafts", name="bank_drafts")
-async def drafts_page(bank_slug: FromPath[str]) -> Template:
+async def drafts_page(
+    request: Request, bank_slug: FromPath[str], lesson: FromQuery[str] = ""
+) -> Template:
+    """One lesson's drafts (`lesson`: its 出处), under the list of the module's lessons."""
     bank = await load_bank(bank_slug)
-    reason, lessons = await bank_drafts(bank)
+    reason, lessons = await module_drafts(bank)
+    pending = [item for item in lessons if item.drafts]
+    wanted = lesson.strip()
+    shown = next((item for item in lessons if item.source_ref == wanted), None)
+    notice = ""
+    if wanted and shown is None and lessons:
+        notice = f"没有找到课文“{wanted[:40]}”。"
+        if pending:
+            notice = f"没有找到课文“{wanted[:40]}”，下面是第一篇还有草稿的课文。"
+    if shown is None:
+        shown = pending[0] if pending else None
+    previous = following = None
+    if shown is not None:
+        at = next(n for n, item in enumerate(lessons) if item is shown)
+        previous = next((item for item in reversed(lessons[:at]) if item.drafts), None)
+        following = next((item for item in lessons[at + 1 :] if item.drafts), None)
     return Template(
         "banks/drafts.html",
         context={
             "bank": bank,
             "reason": reason,
             "lessons": lessons,
-            "total": sum(len(lesson.drafts) for lesson in lessons),
+            "pending": pending,
+            "shown": shown,
+            "previous": previous,
+            "following": following,
+            "notice": notice,
+            "lesson_url": lambda ref: lesson_url(request, bank, ref),
+            "total": sum(len(item.drafts) for item in lessons),
             "QUESTION_TYPES": QUESTION_TYPES,
             "LETTERS": LETTERS,
             "difficulties": DIFFICULTIES,
@@ -144,6 +201,7 @@ async def drafts_accept(request: Request, bank_slug: FromPath[str], data: AnyFor
     出处)."""
     bank = await load_bank(bank_slug)
     key, lesson = _field(data, "draft"), _field(data, "lesson")
+    back = lesson or _field(data, "shown")
     async with write_transaction():
         _, lessons = await bank_drafts(bank)
         if key:
@@ -157,7 +215,7 @@ async def drafts_accept(request: Request, bank_slug: FromPath[str], data: AnyFor
         flash(request, f"已采用 {added} 道题，已加入题库“{bank['title']}”（第 1 版）。", "success")
     else:
         flash(request, "没有可以采用的题目：这道题可能已被采用或不采用，请看下面的列表。", "info")
-    return _back(request, bank)
+    return await _back(request, bank, chosen[0].question.source_ref if chosen else back)
 
 
 @post("/banks/{bank_slug:str}/drafts/reject", name="bank_drafts_reject")
@@ -168,7 +226,7 @@ async def drafts_reject(request: Request, bank_slug: FromPath[str], data: AnyFor
     draft = await find_draft(bank, key) if key else None
     if draft is None:
         flash(request, "没有找到这道题：它可能已被采用或不采用，请看下面的列表。", "info")
-        return _back(request, bank)
+        return await _back(request, bank, _field(data, "shown"))
     try:
         async with write_transaction():
             taken = await DraftRejection.exists().where(
@@ -188,7 +246,7 @@ async def drafts_reject(request: Request, bank_slug: FromPath[str], data: AnyFor
         if not is_unique_violation(error):
             raise
     flash(request, "已不采用这道题，它不会再出现。", "success")
-    return _back(request, bank)
+    return await _back(request, bank, draft.question.source_ref)
 
 
 def draft_form(draft: Draft) -> dict[str, str]:

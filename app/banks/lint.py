@@ -88,8 +88,25 @@ def _stem_text(stem: str) -> str:
     return normalize_answer(stem)
 
 
-def _fragments(evidence: str) -> list[str]:
+def evidence_fragments(evidence: str) -> list[str]:
+    """The pieces of a 依据 (original words separated by “……”), as answers are compared."""
     return [n for part in _EVIDENCE_SEPARATORS.split(evidence) if (n := normalize_answer(part))]
+
+
+def anchors(question: Question) -> list[str]:
+    """The words of its passage a question rests on: its 依据 where it has one, else its
+    right options or the first accepted answer of each blank; none for a 判断题 without
+    依据 (its stem may be the passage changed on purpose)."""
+    if question.evidence.strip():
+        return evidence_fragments(question.evidence)
+    if question.type in ("single", "multiple"):
+        right = [LETTERS.find(letter) for letter in question.answer]
+        return [
+            normalize_answer(question.options[i]) for i in right if 0 <= i < len(question.options)
+        ]
+    if question.type == "fill_blank":
+        return [normalize_answer(accepted[0]) for accepted in question.blanks if accepted]
+    return []
 
 
 def lint_banks(
@@ -201,7 +218,7 @@ def _check_source(
         return
     passage = passages[ref]
     if question.evidence.strip():
-        missing = [part for part in _fragments(question.evidence) if part not in passage]
+        missing = [part for part in evidence_fragments(question.evidence) if part not in passage]
         if missing:
             add(
                 WARNING,

@@ -31,6 +31,7 @@ from app.banks.exporting import EXPORTS, export_bytes
 from app.banks.lint import Finding, lint_banks
 from app.banks.model import QUESTION_TYPES, ParseResult, Question
 from app.banks.own_format import BankHeader
+from app.banks.reviews import under_review
 from app.banks.store import (
     VERSION_COLUMNS,
     bank_for_export,
@@ -265,7 +266,14 @@ async def bank_page(
     if q.strip():
         conditions.append(_contains("stem", q.strip()))
     status = status if status in STATUSES else "active"
-    if status != "all":
+    in_bank_ids = [
+        row["id"]
+        for row in await QuestionRow.select(QuestionRow.id).where(QuestionRow.bank == bank["id"])
+    ]
+    held = await under_review(in_bank_ids)
+    if status == "review":
+        conditions.append(QuestionVersion.question.is_in(sorted(held) or [0]))
+    elif status != "all":
         conditions.append(QuestionVersion.question.active.eq(status == "active"))
     pager = Page(number=page, total=await QuestionVersion.count().where(*conditions))
     rows = await (
@@ -277,6 +285,7 @@ async def bank_page(
             QuestionVersion.difficulty,
             QuestionVersion.question.key.as_alias("key"),
             QuestionVersion.question.active.as_alias("active"),
+            QuestionVersion.question.id.as_alias("question_id"),
         )
         .where(*conditions)
         .order_by(QuestionVersion.question.sort_order, QuestionVersion.question.id)
@@ -309,6 +318,7 @@ async def bank_page(
             "tags": sorted({t for r in tag_lists for t in json.loads(r["tags"])}),
             "statuses": STATUSES,
             "difficulties": DIFFICULTIES,
+            "held": held,
         },
     )
 

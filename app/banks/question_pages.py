@@ -37,6 +37,7 @@ from app.banks.pages import (
     module_lessons,
     question_stats,
 )
+from app.banks.reviews import open_reviews, resolve_reviews
 from app.banks.store import (
     BankImportError,
     question_numbers,
@@ -237,8 +238,30 @@ async def question_page(
             "versions": versions,
             "stats": stats,
             "difficulties": DIFFICULTIES,
+            "reviews": await open_reviews(row["id"]),
         },
     )
+
+
+@post("/banks/{bank_slug:str}/questions/{key:str}/confirm", name="question_confirm")
+async def question_confirm(
+    request: Request, bank_slug: FromPath[str], key: FromPath[str]
+) -> Redirect:
+    """The trainer checked a question under review against the new version: it stays as it is
+    and new papers may draw it again."""
+    bank = await load_bank(bank_slug)
+    row = await load_question(bank, key)
+    name = f"第 {await _number(bank, key)} 题"
+    async with write_transaction():
+        if await resolve_reviews(row["id"], request.user.id):
+            await audit.record(
+                request,
+                "question.review_confirm",
+                None,
+                f"确认题库“{bank['title']}”中的{name}（{key}）与新版相符",
+            )
+    flash(request, f"已确认{name}无误，测验会重新抽到它。", "success")
+    return Redirect(request.app.route_reverse("question", bank_slug=bank_slug, key=key))
 
 
 async def _set_active(request: Request, bank_slug: str, key: str, active: bool) -> Redirect:
@@ -287,5 +310,6 @@ router = Router(
         question_page,
         question_deactivate,
         question_activate,
+        question_confirm,
     ],
 )

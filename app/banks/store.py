@@ -29,6 +29,7 @@ from app.banks.merge import (
 )
 from app.banks.model import QUESTION_TYPES, ParseResult, Question
 from app.banks.own_format import BankHeader, parse_bank
+from app.banks.reviews import resolve_reviews
 from app.db import write_transaction
 from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
 from app.tables import Bank, Lesson, Module, QuestionVersion
@@ -158,6 +159,7 @@ async def _add_version(question_id: int, question: Question, user_id: int | None
             **version_values(question),
         )
     )
+    await resolve_reviews(question_id, user_id)  # a new version is the trainer's answer
 
 
 async def apply_changes(bank_id: int, changes: Sequence[Change], user_id: int | None) -> None:

@@ -30,22 +30,27 @@ followed it before.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
 from app.course.documents import Document, Section
+from app.course.files import LessonText
 
 __all__ = [
     "KINDS",
     "ClauseChange",
     "Segment",
     "align_versions",
+    "change_lessons",
     "changed_refs",
     "diff_segments",
     "is_new_version",
     "normalise_title",
+    "removed_note",
+    "touched_clauses",
 ]
 
 KINDS = ("added", "removed", "changed", "unchanged")
@@ -280,6 +285,80 @@ def changed_refs(changes: Iterable[ClauseChange]) -> list[str]:
         if change.kind in ("changed", "removed") and change.old_ref and change.old_ref not in out:
             out.append(change.old_ref)
     return out
+
+
+# ---------------------------------------------------------------- questions to check
+
+
+def _squeeze(text: str) -> str:
+    """Text as passages and anchors are compared: NFKC, no whitespace, lower case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def touched_clauses(
+    passage: str, anchors: Sequence[str], changes: Iterable[ClauseChange]
+) -> list[ClauseChange]:
+    """The changed or removed clauses of the old version that a question citing `passage`
+    (the text of its 出处 in the old version) may rest on.
+
+    A passage can hold several clauses (a lesson of three short articles). Every changed or
+    removed clause in it counts, unless the question's `anchors` (the words it rests on: its
+    依据, or its answers) all stand in clauses of the passage that did not change and in none
+    that did. With no anchors, every changed clause of the passage counts."""
+    text = _squeeze(passage)
+    inside = [c for c in changes if c.old_text and _squeeze(c.old_text) in text]
+    touched = [c for c in inside if c.kind in ("changed", "removed")]
+    if not touched or not anchors:
+        return touched
+    kept = [_squeeze(c.old_text) for c in inside if c.kind == "unchanged"]
+    moved = [_squeeze(c.old_text) for c in touched]
+    for anchor in (_squeeze(a) for a in anchors):
+        if not anchor or not any(anchor in clause for clause in kept):
+            return touched
+        if any(anchor in clause for clause in moved):
+            return touched
+    return []
+
+
+# ---------------------------------------------------------------- the lesson “本次修改了什么”
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.split("\n"))
+
+
+def change_lessons(changes: Iterable[ClauseChange]) -> list[LessonText]:
+    """A lesson for every changed or added clause, in the new version's order: its paragraphs
+    the new version's own text, under the clause's new 出处; a changed clause's 学习要点
+    quote the text before the change."""
+    lessons = []
+    for change in changes:
+        if change.kind not in ("changed", "added") or not change.new_ref:
+            continue
+        paragraphs = tuple(p for p in change.new_text.split("\n") if p.strip())
+        if change.kind == "added":
+            lessons.append(LessonText(change.new_ref, f"{change.new_ref}（新增）", paragraphs))
+            continue
+        was = f"修改前（{change.old_ref}）：" if change.renumbered else "修改前："
+        lessons.append(
+            LessonText(
+                change.new_ref,
+                f"{change.new_ref}（修改）",
+                paragraphs,
+                f"{was}\n\n{_quote(change.old_text)}",
+            )
+        )
+    return lessons
+
+
+def removed_note(changes: Iterable[ClauseChange]) -> str:
+    """The removed clauses, quoted (Markdown), for the note of the lesson's module."""
+    removed = [c for c in changes if c.kind == "removed"]
+    if not removed:
+        return ""
+    parts = ["新版删去了以下条文："]
+    parts += [f"**{c.old_ref}**\n\n{_quote(c.old_text)}" for c in removed]
+    return "\n\n".join(parts)
 
 
 # ---------------------------------------------------------------- same document?

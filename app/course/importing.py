@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.course.documents import Document, parse_document
+from app.course.amendment import is_new_version
+from app.course.documents import Document, DocumentMeta, parse_document
 from app.course.files import (
     CourseFileError,
     LessonText,
@@ -236,6 +237,16 @@ def source_name(course_dir: Path, filename: str, content: bytes) -> str:
 def slug_prefix(filename: str, content: bytes) -> str:
     """The start of the slugs of a document's modules: its file name in ASCII, or a hash."""
     return _prefix(Path(filename), content)
+
+
+def earlier_version(course_dir: Path, meta: DocumentMeta, filename: str) -> str | None:
+    """The title of a document in the course folder that this one is a new version of
+    (`amendment.is_new_version`), kept under another file name; None if there is none."""
+    for module in _existing(course_dir).values():
+        source = module.source
+        if source.file != f"sources/{filename}" and is_new_version(source, meta):
+            return source.title or source.file
+    return None
 
 
 def existing_modules(course_dir: Path) -> dict[str, str]:

@@ -72,7 +72,10 @@ def module_fingerprint(module: ModuleText) -> str:
 
 
 async def sync_course(
-    modules: list[ModuleText], *, take_files: bool = False, published: Collection[str] = ()
+    modules: list[ModuleText],
+    *,
+    take_files: bool = False,
+    published: Collection[str] = (),
 ) -> tuple[int, int, list[str]]:
     """Make the database match the module files; lessons no longer in them are deactivated,
     never deleted, so nobody's reading record is lost.
@@ -80,7 +83,8 @@ async def sync_course(
     `published` names the modules just published through the course import pages. Such a
     module stays as published when its file is later replaced by a different one, or lost,
     unless `take_files` (`app/lib/seeding.py`). Returns the active modules and lessons, and
-    a line in Chinese for each module kept as published."""
+    a line in Chinese for each module kept as published. The callers then record new
+    versions of documents (`app/course/versions.note_new_versions`)."""
     kept, kept_ids = [], []
     async with write_transaction():
         rows = {

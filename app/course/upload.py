@@ -36,6 +36,7 @@ from app.course.importing import (
 from app.course.lessons import read_course_dir, sync_course
 from app.course.plan import Part, PlanError, PlannedModule, default_plan, parts_of
 from app.course.text import DocumentError, read_text, source_for
+from app.course.versions import note_new_versions
 from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
 from app.lib.forms import FormBody
@@ -47,7 +48,7 @@ from app.lib.uploads import (
     take_upload,
 )
 from app.settings import get_settings
-from app.tables import Upload, User
+from app.tables import Amendment, Upload, User
 
 logger = logging.getLogger("peixun")
 KIND = "document"
@@ -290,6 +291,7 @@ async def plan_save(
             written = write_new_modules(modules, course_dir, content, course_dir / "sources" / name)
             published = {module.slug for module in modules}
             await sync_course(read_course_dir(course_dir), published=published)
+            await note_new_versions(course_dir)
             titles = "、".join(f"“{m.title}”" for m in modules)
             await audit.record(
                 request, "course.import", None, f"从“{upload.filename}”发布模块 {titles}"
@@ -305,6 +307,12 @@ async def plan_save(
         problem = f"没有发布，课程和数据库都没有改动：{error}"
         return _plan_page(upload, document, Draft(draft.rows, draft.modules, (problem,)), 409)
     flash(request, f"已发布 {len(modules)} 个模块（来自“{upload.filename}”）。", "success")
+    amendment = (
+        await Amendment.select(Amendment.id).where(Amendment.new_source == source.file).first()
+    )
+    if amendment is not None:
+        flash(request, "这份文件是之前导入文件的新版本，下面是本次修改的对比。", "info")
+        return Redirect(request.app.route_reverse("amendment", amendment_id=amendment["id"]))
     return Redirect(request.app.route_reverse("course"))
 
 

@@ -48,8 +48,12 @@ class QuizRefused(Exception):
 # ---------------------------------------------------------------- the pool
 
 
-async def quiz_pool(rules: tuple[DrawRule, ...]) -> list[PoolQuestion]:
-    """Current versions of the active questions of active banks that the rules may draw."""
+async def quiz_pool(
+    rules: tuple[DrawRule, ...], *, with_under_review: bool = False
+) -> list[PoolQuestion]:
+    """Current versions of the active questions of active banks that the rules may draw;
+    questions under review (`app/banks/reviews.py`) only `with_under_review`."""
+    from app.banks.reviews import under_review
     from app.banks.store import VERSION_COLUMNS, question_of
 
     query = QuestionVersion.select(
@@ -63,12 +67,19 @@ async def quiz_pool(rules: tuple[DrawRule, ...]) -> list[PoolQuestion]:
     if rules and all(rule.banks for rule in rules):
         query = query.where(QuestionVersion.question.bank.slug.is_in(sorted(named)))
     rows = await query.order_by(QuestionVersion.question.bank, QuestionVersion.question.sort_order)
-    return [PoolQuestion(row["id"], row["bank"], question_of(row["key"], row)) for row in rows]
+    held = set() if with_under_review else await under_review()
+    return [
+        PoolQuestion(row["id"], row["bank"], question_of(row["key"], row))
+        for row in rows
+        if row["question_id"] not in held
+    ]
 
 
-async def publish_problems(rules: tuple[DrawRule, ...]) -> list[str]:
+async def publish_problems(
+    rules: tuple[DrawRule, ...], *, with_under_review: bool = False
+) -> list[str]:
     """Why a quiz with these rules can't be published (each short rule by how many)."""
-    return rule_shortages(await quiz_pool(rules), rules)
+    return rule_shortages(await quiz_pool(rules, with_under_review=with_under_review), rules)
 
 
 # ---------------------------------------------------------------- quiz files
@@ -176,7 +187,10 @@ async def sync_quizzes(
             if module is None:
                 problems.append(f"{filename}：module“{spec.module}”不是课程中的模块。")
             module_id = module["id"] if module else None
-        problems += [f"{filename}：{p}" for p in await publish_problems(spec.rules)]
+        # A file's rules are checked against the whole bank: questions under review come back.
+        problems += [
+            f"{filename}：{p}" for p in await publish_problems(spec.rules, with_under_review=True)
+        ]
         rows.append((filename, spec, module_id))
     if problems:
         raise QuizFileError(tuple(problems))
