@@ -58,10 +58,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve() -> Iterator[str]:
-    """The real app served by uvicorn on the test database; yields its base URL."""
+def serve(env: dict[str, str] | None = None) -> Iterator[str]:
+    """The real app served by uvicorn on the test database; yields its base URL. `env` is
+    added to the server's environment (e.g. PEIXUN_COURSE_DIR for a test's course folder)."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL}
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
