@@ -133,6 +133,11 @@ class _WriterTurn:
 
     async def take(self, timeout: float) -> None:
         fd = self._file()
+        try:  # free (the usual case): no thread needed
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
         given_up = threading.Event()
 
         def wait() -> bool:

@@ -63,6 +63,9 @@ def _seconds(value: int | timedelta | None) -> timedelta | None:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
+_SESSION = 'SELECT "data", "expires_at" FROM "session_record" WHERE "key" = {}'
+
+
 class DatabaseStore(Store):
     """A Litestar store on the `session_record` table."""
 
@@ -83,13 +86,10 @@ class DatabaseStore(Store):
             await SessionRecord.insert(SessionRecord(key=key, data=data, expires_at=expires_at))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        row = (
-            await SessionRecord.select(SessionRecord.data, SessionRecord.expires_at)
-            .where(SessionRecord.key == key)
-            .first()
-        )
-        if row is None:
+        rows = await SessionRecord.raw(_SESSION, key)  # on every request: written out once
+        if not rows:
             return None
+        row = rows[0]
         now = _now()
         expires_at = row["expires_at"]
         if expires_at is not None and expires_at <= now:

@@ -456,3 +456,13 @@ class QuestionReview(Row, tablename="question_review"):
     created_at = Timestamptz(default=TimestamptzNow())
     resolved_at = Timestamptz(null=True, default=None)
     resolved_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+
+
+class ContentGeneration(Row, tablename="content_generation"):
+    """A counter the database itself raises (triggers, see the migration of 2026-12-05) on
+    every change to questions, their versions, banks and reviews: a process keeps the
+    question pool it read while the counter it read with it is unchanged
+    (`app/quizzes/definitions.quiz_pool`), whichever process made the change."""
+
+    name = Varchar(length=40, unique=True)
+    generation = Integer(default=0)

@@ -69,7 +69,7 @@ def make_demo(env: dict[str, str], cadres: int) -> None:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -77,7 +77,7 @@ def _free_port() -> int:
 
 def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen, str]:
     """`peixun serve` on 127.0.0.1 with `workers` processes; (process, base URL)."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(PEIXUN), "serve", "--port", str(port), "--workers", str(workers)],
         env={**env, "PEIXUN_LOG_LEVEL": "warning"},

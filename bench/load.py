@@ -267,7 +267,7 @@ async def scenario_limit(run: Run, usernames: list[str]) -> None:
         nonlocal answers
         attempt_id = await start_attempt(quiz, user)
         attempt = (
-            await Attempt.select(Attempt.id, Attempt.paper, Attempt.account)
+            await Attempt.select(Attempt.id, Attempt.paper, Attempt.account, Attempt.deadline_at)
             .where(Attempt.id == attempt_id)
             .first()
         )

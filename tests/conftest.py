@@ -56,8 +56,8 @@ from app.asgi import create_app  # noqa: E402
 from app.cli import _init  # noqa: E402
 from app.db import DB, is_sqlite  # noqa: E402
 from app.tables import (  # noqa: E402
-    Answer,
     Amendment,
+    Answer,
     ApiToken,
     Attempt,
     AttemptEvent,

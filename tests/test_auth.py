@@ -355,3 +355,17 @@ async def test_the_command_line_refuses_a_name_longer_than_the_field(people):
 
     with pytest.raises(SystemExit, match="姓名太长"):
         await create_user("trainer", "焦作市总工会", "long-name", "长" * 51, "a-Good-pass-123")
+
+
+async def test_a_session_record_is_read_as_piccolo_reads_it(client, people):
+    """The session store's written-out query gives the same data and expiry, same types."""
+    from app.sessions import DatabaseStore
+    from app.tables import SessionRecord
+
+    await login(client, "trainer")
+    row = await SessionRecord.select().first()
+    data = await DatabaseStore().get(row["key"])
+    assert data == bytes(row["data"]) and type(data) is bytes
+    later = await SessionRecord.select(SessionRecord.expires_at).first()
+    assert later["expires_at"] == row["expires_at"]  # renewed at most once a minute
+    assert await DatabaseStore().get("no-such-session") is None

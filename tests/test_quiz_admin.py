@@ -32,7 +32,11 @@ def wrong_response(item) -> tuple[str, ...]:
 async def finished(user, right=lambda item: True, slug: str = QUIZ, by: str = "cadre") -> int:
     """A finished attempt of `user`, each question answered right or wrong as `right` says."""
     attempt_id = await start_attempt(await load_quiz(slug), user)
-    row = await Attempt.select(Attempt.id, Attempt.paper).where(Attempt.id == attempt_id).first()
+    row = await (
+        Attempt.select(Attempt.id, Attempt.paper, Attempt.deadline_at, Attempt.account)
+        .where(Attempt.id == attempt_id)
+        .first()
+    )
     responses = {
         item.position: correct_response(item) if right(item) else wrong_response(item)
         for item in paper_of(row["paper"])

@@ -425,3 +425,20 @@ async def test_strange_field_names_are_refused_without_an_error_page(cadre_clien
         assert response.status_code == 400, name
         assert "不在这份试卷上" in response.json()["message"]
     assert await Answer.count() == 0
+
+
+async def test_an_attempt_is_loaded_as_piccolo_would_load_it(cadre_client, people):
+    """The written-out query of `load_attempt` gives exactly the row of `ATTEMPT_COLUMNS`,
+    for an attempt in progress, a finished one and practice, with the same value types."""
+    from app.quizzes.answering import ATTEMPT_COLUMNS, load_attempt
+
+    first = await start(cadre_client)
+    await answer_all(cadre_client, first)
+    await post_form(cadre_client, f"/attempts/{first}/submit", {"confirm": "1"})
+    second = await start(cadre_client)
+    await Attempt.update({Attempt.practice: True}).where(Attempt.id == second)
+    for attempt_id in (first, second):
+        expected = await Attempt.select(*ATTEMPT_COLUMNS).where(Attempt.id == attempt_id).first()
+        loaded = await load_attempt(people["cadre"], attempt_id)
+        assert loaded == expected
+        assert {k: type(v) for k, v in loaded.items()} == {k: type(v) for k, v in expected.items()}

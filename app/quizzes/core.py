@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 
 from app.banks.model import LETTERS, QUESTION_TYPES, Question, normalize_answer
 
@@ -452,7 +453,11 @@ def paper_json(items: tuple[PaperItem, ...]) -> str:
     return json.dumps([asdict(item) for item in items], ensure_ascii=False)
 
 
+@lru_cache(maxsize=2048)
 def paper_of(text: str) -> tuple[PaperItem, ...]:
+    """The items of a paper as frozen in an attempt (`paper_json`). A paper never changes
+    once drawn and its items are immutable, so the same text gives the same items: the
+    answers of an attempt are saved one by one, each reading its paper."""
     items = []
     for raw in json.loads(text):
         raw["options"] = tuple(raw["options"])

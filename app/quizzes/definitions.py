@@ -38,7 +38,15 @@ from app.quizzes.core import (
 )
 from app.quizzes.files import QuizFileError, QuizSpec, parse_quiz_file
 from app.settings import get_settings
-from app.tables import Attempt, AuditEvent, Module, QuestionVersion, Quiz, User
+from app.tables import (
+    Attempt,
+    AuditEvent,
+    ContentGeneration,
+    Module,
+    QuestionVersion,
+    Quiz,
+    User,
+)
 
 
 class QuizRefused(Exception):
@@ -48,11 +56,39 @@ class QuizRefused(Exception):
 # ---------------------------------------------------------------- the pool
 
 
+_POOL_GENERATION = 'SELECT "generation" FROM "content_generation" WHERE "name" = {}'
+# (banks named, with questions under review) → (generation read, the pool read with it)
+_POOLS: dict[tuple[tuple[str, ...], bool], tuple[int, tuple[PoolQuestion, ...]]] = {}
+
+
 async def quiz_pool(
     rules: tuple[DrawRule, ...], *, with_under_review: bool = False
 ) -> list[PoolQuestion]:
     """Current versions of the active questions of active banks that the rules may draw;
-    questions under review (`app/banks/reviews.py`) only `with_under_review`."""
+    questions under review (`app/banks/reviews.py`) only `with_under_review`.
+
+    Every paper drawn reads the pool, and a whole region starts a quiz within a minute. A
+    process keeps the pool it read beside the pool counter it read just before: triggers
+    raise the counter in the transaction of any change to questions, versions, banks or
+    reviews, from any process, so an unchanged counter means an unchanged pool."""
+    named = tuple(sorted({slug for rule in rules for slug in rule.banks}))
+    if not (rules and all(rule.banks for rule in rules)):
+        named = ()
+    key = (named, with_under_review)
+    counter = await ContentGeneration.raw(_POOL_GENERATION, "question_pool")
+    generation = counter[0]["generation"] if counter else None
+    kept = _POOLS.get(key)
+    if kept is not None and generation is not None and kept[0] == generation:
+        return list(kept[1])
+    pool = await _read_pool(named, with_under_review)
+    if generation is not None:
+        if len(_POOLS) >= 64:
+            _POOLS.clear()
+        _POOLS[key] = (generation, tuple(pool))
+    return pool
+
+
+async def _read_pool(named: tuple[str, ...], with_under_review: bool) -> list[PoolQuestion]:
     from app.banks.reviews import under_review
     from app.banks.store import VERSION_COLUMNS, question_of
 
@@ -63,9 +99,8 @@ async def quiz_pool(
         QuestionVersion.question.active.eq(True),
         QuestionVersion.question.bank.active.eq(True),
     )
-    named = {slug for rule in rules for slug in rule.banks}
-    if rules and all(rule.banks for rule in rules):
-        query = query.where(QuestionVersion.question.bank.slug.is_in(sorted(named)))
+    if named:
+        query = query.where(QuestionVersion.question.bank.slug.is_in(list(named)))
     rows = await query.order_by(QuestionVersion.question.bank, QuestionVersion.question.sort_order)
     held = set() if with_under_review else await under_review()
     return [
