@@ -57,7 +57,8 @@ def security_headers(https: bool) -> BeforeMessageSendHookHandler:
     (`Cache-Control: no-store`, unless the response says otherwise)."""
     fixed = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if https else {})}
 
-    def add(message: Message, scope: Scope) -> None:
+    async def add(message: Message, scope: Scope) -> None:
+        # A coroutine: Litestar would run a plain function in a worker thread, twice a request.
         if message["type"] != "http.response.start":
             return
         headers = MutableScopeHeaders.from_message(message)

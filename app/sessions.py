@@ -36,6 +36,7 @@ from litestar.stores.base import Store
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from app.db import Prepared
 from app.tables import SessionRecord
 
 if TYPE_CHECKING:
@@ -63,7 +64,15 @@ def _seconds(value: int | timedelta | None) -> timedelta | None:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
-_SESSION = 'SELECT "data", "expires_at" FROM "session_record" WHERE "key" = {}'
+# Read on every request: built once (`app/db.Prepared`).
+_SESSION = Prepared(
+    lambda key: (
+        SessionRecord.select(SessionRecord.data, SessionRecord.expires_at)
+        .where(SessionRecord.key == key)
+        .first()
+    ),
+    str,
+)
 
 
 class DatabaseStore(Store):
@@ -86,10 +95,9 @@ class DatabaseStore(Store):
             await SessionRecord.insert(SessionRecord(key=key, data=data, expires_at=expires_at))
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        rows = await SessionRecord.raw(_SESSION, key)  # on every request: written out once
-        if not rows:
+        row = await _SESSION.first(key)
+        if row is None:
             return None
-        row = rows[0]
         now = _now()
         expires_at = row["expires_at"]
         if expires_at is not None and expires_at <= now:

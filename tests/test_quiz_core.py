@@ -404,3 +404,20 @@ def test_counted_attempt_policies():
     assert counted_attempt([], "latest") is None
     with pytest.raises(ValueError):
         counted_attempt(scores, "average")
+
+
+@given(pools_and_rules(), st.integers(0, 2**16))
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+def test_a_paper_is_stored_and_read_back_unchanged(pool_rules, seed):
+    """`paper_json` writes what `asdict` would, and `paper_of` reads back the same items."""
+    import json
+    from dataclasses import asdict
+
+    from app.quizzes.core import paper_json, paper_of
+
+    pool, rules = pool_rules
+    assume(not rule_shortages(pool, rules))
+    paper = draw_paper(pool, rules, random.Random(seed), True, True)
+    text = paper_json(paper)
+    assert json.loads(text) == json.loads(json.dumps([asdict(item) for item in paper]))
+    assert paper_of(text) == paper

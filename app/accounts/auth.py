@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -168,6 +170,31 @@ async def _refusal(attempt: LoginAttempt, now: datetime) -> tuple[str, int] | No
     return None
 
 
+_HASHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _hashing() -> anyio.CapacityLimiter:
+    """This event loop's one thread for verifying passwords."""
+    return _HASHERS.setdefault(asyncio.get_running_loop(), anyio.CapacityLimiter(1))
+
+
+TIDY_EVERY = timedelta(minutes=1)
+_tidied = {"at": datetime.min.replace(tzinfo=UTC)}
+
+
+async def _tidy(now: datetime) -> None:
+    """Delete expired sessions and month-old sign-in attempts, at most once a minute per
+    process (a morning's sign-ins need not each scan for them). Attempts matter for 15
+    minutes; a month of them is kept for looking into incidents."""
+    if now - _tidied["at"] < TIDY_EVERY:
+        return
+    _tidied["at"] = now
+    await delete_expired_sessions()
+    await LoginAttempt.delete().where(LoginAttempt.created_at < now - timedelta(days=30))
+
+
 @post("/login", name="login_submit", exclude_from_auth=True)
 async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
     username = normalize_username(data.get("username", ""))
@@ -188,9 +215,14 @@ async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
         return _login_page(request, username, message, status)
 
     user = await User.objects().where(User.username == username).first()
-    # argon2 takes tens of milliseconds: off the event loop, so other requests go on.
+    # argon2 takes tens of milliseconds: off the event loop, so other requests go on; one at
+    # a time per process, as many as there are workers (cores), which is what the hash allows:
+    # more at once only share the cores and the memory argon2 fills, each taking longer.
     stored = user.password_hash if user is not None else _DUMMY_HASH
-    ok = await anyio.to_thread.run_sync(verify_password, stored, password) and user is not None
+    ok = (
+        await anyio.to_thread.run_sync(verify_password, stored, password, limiter=_hashing())
+        and user is not None
+    )
     if not ok:
         left = attempt.remaining_tries - 1
         message = "用户名或密码错误。"
@@ -204,9 +236,7 @@ async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
 
     await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt.id)
     await User.update({User.last_login_at: now}).where(User.id == user.id)
-    await delete_expired_sessions()
-    # Attempts matter for 15 minutes; a month of them is kept for looking into incidents.
-    await LoginAttempt.delete().where(LoginAttempt.created_at < now - timedelta(days=30))
+    await _tidy(now)
     rotate_session(request)
     request.set_session(
         {ACCOUNT_KEY: user.id, "auth_at": now.timestamp(), "pw": _password_stamp(user)}

@@ -29,7 +29,7 @@ from litestar.exceptions import NotFoundException
 
 from app.accounts.guards import in_scope
 from app.banks.model import LETTERS
-from app.db import write_transaction
+from app.db import Prepared, write_transaction
 from app.lib.parsing import valid_id
 from app.quizzes.core import (
     GRACE,
@@ -76,37 +76,42 @@ ATTEMPT_COLUMNS = (
 )
 
 
-def _attempt_query() -> str:
-    """`ATTEMPT_COLUMNS` of one attempt, written out once: an answer is saved with every
-    tap, and building this joined select with Piccolo costs more than running it. The
-    columns and their aliases are those of `ATTEMPT_COLUMNS` (a test compares the rows)."""
-    own = ", ".join(
-        f'a."{c._meta.db_column_name}"'
-        for c in ATTEMPT_COLUMNS
-        if not c._meta.call_chain and c._meta.table is Attempt
-    )
-    quiz = ", ".join(
-        f'q."{c}" AS "{alias}"'
-        for c, alias in (
-            ("id", "quiz_id"),
-            ("slug", "quiz_slug"),
-            ("title", "quiz_title"),
-            ("full_marks", "full_marks"),
-            ("pass_mark", "pass_mark"),
-            ("partial_credit", "partial_credit"),
-            ("review", "review"),
-            ("closes_at", "closes_at"),
-        )
-    )
-    return (
-        f'SELECT {own}, {quiz}, p."name" AS "account_name", u."path" AS "unit_path" '
-        'FROM "attempt" a LEFT JOIN "quiz" q ON q."id" = a."quiz" '
-        'LEFT JOIN "account" p ON p."id" = a."account" '
-        'LEFT JOIN "unit" u ON u."id" = p."unit" WHERE a."id" = {}'
-    )
-
-
-_ATTEMPT = _attempt_query()
+# Loaded with every answer saved: built once (`app/db.Prepared`).
+_ATTEMPT = Prepared(
+    lambda attempt_id: Attempt.select(*ATTEMPT_COLUMNS).where(Attempt.id == attempt_id).first(),
+    int,
+)
+_RESPONSES = Prepared(
+    lambda attempt_id: Answer.select(Answer.position, Answer.response).where(
+        Answer.attempt == attempt_id
+    ),
+    int,
+)
+_OPEN_PRACTICE = Prepared(
+    lambda account_id: Attempt.select(Attempt.id).where(
+        Attempt.account == account_id,
+        Attempt.practice.eq(True),
+        Attempt.status == IN_PROGRESS,
+    ),
+    int,
+)
+_QUESTIONS_OF = Prepared(
+    lambda versions: QuestionVersion.select(QuestionVersion.id, QuestionVersion.question).where(
+        QuestionVersion.id.is_in(versions)
+    ),
+    list,
+)
+_KNOWN_MISTAKES = Prepared(
+    lambda account, questions: Mistake.select(Mistake.id, Mistake.question).where(
+        Mistake.account == account, Mistake.question.is_in(questions)
+    ),
+    int,
+    list,
+)
+_NEW_MISTAKES = (
+    'INSERT INTO "mistake" ("account", "question", "question_version", "attempt", '
+    '"wrong_count", "last_wrong_at", "mastered_at") VALUES {rows} ON CONFLICT DO NOTHING'
+)
 _LOCK = 'UPDATE "attempt" SET "status" = {} WHERE "id" = {} AND "status" = {} RETURNING "id"'
 _SAVE = (
     'INSERT INTO "answer" ("attempt", "position", "question_version", "response", "choice", '
@@ -159,8 +164,7 @@ async def load_attempt(user: User, attempt_id: int, *, own: bool = True) -> dict
     cadres in their scope. Anyone else gets 404, so an attempt's existence is not revealed."""
     attempt = None
     if valid_id(attempt_id):
-        rows = await Attempt.raw(_ATTEMPT, attempt_id)
-        attempt = rows[0] if rows else None
+        attempt = await _ATTEMPT.first(attempt_id)
     if attempt is not None and attempt["account"] != user.id:
         may_read = not own and (
             user.role in STAFF_ROLES
@@ -174,7 +178,7 @@ async def load_attempt(user: User, attempt_id: int, *, own: bool = True) -> dict
 
 
 async def saved_responses(attempt_id: int) -> dict[int, tuple[str, ...]]:
-    rows = await Answer.select(Answer.position, Answer.response).where(Answer.attempt == attempt_id)
+    rows = await _RESPONSES.rows(attempt_id)
     return {row["position"]: tuple(json.loads(row["response"])) for row in rows}
 
 
@@ -245,8 +249,7 @@ async def _prepare_finish(
     """Grade the attempt as its answers stand and look up its 错题本 rows (reads only).
     `attempt`, its row as the request already read it, saves reading it again."""
     if attempt is None:
-        rows = await Attempt.raw(_ATTEMPT, attempt_id)
-        attempt = rows[0] if rows else None
+        attempt = await _ATTEMPT.first(attempt_id)
     items = paper_of(attempt["paper"])
     responses = await saved_responses(attempt_id)
     grade = grade_paper(
@@ -268,13 +271,9 @@ async def _prepare_finish(
             version_at[r.position] for r in grade.items if not r.correct and r.position in given
         }
     if wrong and review_shown(attempt, now):
-        rows = await QuestionVersion.select(QuestionVersion.id, QuestionVersion.question).where(
-            QuestionVersion.id.is_in(sorted(wrong))
-        )
+        rows = await _QUESTIONS_OF.rows(sorted(wrong))
         mistakes = {row["question"]: row["id"] for row in rows}
-        known = await Mistake.select(Mistake.id, Mistake.question).where(
-            Mistake.account == attempt["account"], Mistake.question.is_in(list(mistakes))
-        )
+        known = await _KNOWN_MISTAKES.rows(attempt["account"], list(mistakes))
     return _Finish(attempt, responses, grade, mistakes, known)
 
 
@@ -324,20 +323,17 @@ async def _note_mistakes(finish: _Finish, now: datetime) -> None:
             await Mistake.update(
                 {Mistake.question_version: finish.mistakes[row["question"]]}
             ).where(Mistake.id == row["id"])
-    new = set(finish.mistakes) - {row["question"] for row in finish.known}
+    new = sorted(set(finish.mistakes) - {row["question"] for row in finish.known})
     if new:
-        await Mistake.insert(
-            *(
-                Mistake(
-                    account=account_id,
-                    question=question,
-                    question_version=finish.mistakes[question],
-                    attempt=attempt_id,
-                    last_wrong_at=now,
-                )
-                for question in sorted(new)
-            )
-        ).on_conflict(action="DO NOTHING")  # a finish running at the same time noted it
+        # One statement for all of them (Piccolo builds a row object for each, which costs
+        # more than the insert); a finish running at the same time may have noted them.
+        rows = ", ".join("({}, {}, {}, {}, 1, {}, NULL)" for _ in new)
+        values = [
+            v
+            for question in new
+            for v in (account_id, question, finish.mistakes[question], attempt_id, now)
+        ]
+        await Mistake.raw(_NEW_MISTAKES.format(rows=rows), *values)
 
 
 async def finish_attempt(
@@ -365,11 +361,7 @@ async def close_practice(account_id: int, now: datetime) -> int:
     """Finish the person's practice still open, as its answers stand, because a quiz has
     started: practice shows answers, so none stays open while a quiz is answered. Returns
     how many were closed."""
-    rows = await Attempt.select(Attempt.id).where(
-        Attempt.account == account_id,
-        Attempt.practice.eq(True),
-        Attempt.status == IN_PROGRESS,
-    )
+    rows = await _OPEN_PRACTICE.rows(account_id)
     closed = 0
     for row in rows:
         closed += await finish_attempt(row["id"], QUIZ_STARTED, now)

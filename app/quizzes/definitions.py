@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app.db import write_transaction
+from app.db import Prepared, write_transaction
 from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
 from app.quizzes.answering import close_practice, finish_if_expired
 from app.quizzes.core import (
@@ -283,9 +283,10 @@ def window_problem(quiz: dict[str, Any], now: datetime) -> str | None:
     return None
 
 
-async def finished_attempts(quiz_id: int, account_id: int) -> list[dict[str, Any]]:
-    return (
-        await Attempt.select(
+# Read when a quiz starts, by a whole region within a minute: built once (`app/db.Prepared`).
+_FINISHED = Prepared(
+    lambda quiz_id, account_id: (
+        Attempt.select(
             Attempt.id, Attempt.score, Attempt.passed, Attempt.finished_at, Attempt.finished_by
         )
         .where(
@@ -295,12 +296,13 @@ async def finished_attempts(quiz_id: int, account_id: int) -> list[dict[str, Any
             Attempt.status != IN_PROGRESS,
         )
         .order_by(Attempt.finished_at)
-    )
-
-
-async def in_progress(quiz_id: int, account_id: int) -> dict[str, Any] | None:
-    return (
-        await Attempt.select(Attempt.id, Attempt.deadline_at)
+    ),
+    int,
+    int,
+)
+_IN_PROGRESS = Prepared(
+    lambda quiz_id, account_id: (
+        Attempt.select(Attempt.id, Attempt.deadline_at)
         .where(
             Attempt.quiz == quiz_id,
             Attempt.account == account_id,
@@ -308,7 +310,18 @@ async def in_progress(quiz_id: int, account_id: int) -> dict[str, Any] | None:
             Attempt.status == IN_PROGRESS,
         )
         .first()
-    )
+    ),
+    int,
+    int,
+)
+
+
+async def finished_attempts(quiz_id: int, account_id: int) -> list[dict[str, Any]]:
+    return await _FINISHED.rows(quiz_id, account_id)
+
+
+async def in_progress(quiz_id: int, account_id: int) -> dict[str, Any] | None:
+    return await _IN_PROGRESS.first(quiz_id, account_id)
 
 
 async def start_attempt(quiz: dict[str, Any], user: User) -> int:
@@ -392,13 +405,19 @@ QUIZ_COLUMNS = (
 )
 
 
+_QUIZ = Prepared(
+    lambda slug: (
+        Quiz.select(*QUIZ_COLUMNS)
+        .where(Quiz.slug == slug, Quiz.active.eq(True), Quiz.published.eq(True))
+        .first()
+    ),
+    str,
+)
+
+
 async def load_quiz(slug: str) -> dict[str, Any]:
     """A published, active quiz by slug; 404 otherwise."""
-    quiz = (
-        await Quiz.select(*QUIZ_COLUMNS)
-        .where(Quiz.slug == slug[:80], Quiz.active.eq(True), Quiz.published.eq(True))
-        .first()
-    )
+    quiz = await _QUIZ.first(slug[:80])
     if quiz is None:
         raise NotFoundException("没有找到这个测验，它可能已经停用。")
     return quiz

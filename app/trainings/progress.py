@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from app.db import write_transaction
+from app.db import Prepared, write_transaction
 from app.quizzes.core import counted_attempt
 from app.tables import (
     Attempt,
@@ -38,31 +38,97 @@ def certificate_code() -> str:
     return "".join(secrets.choice(_CODE_LETTERS) for _ in range(10))
 
 
-async def required_lessons(training_id: int) -> frozenset[int]:
-    modules = [
-        row["module"]
-        for row in await TrainingModule.select(TrainingModule.module).where(
-            TrainingModule.training == training_id
+# Run for each cadre after every quiz submitted and lesson read: built once (`app/db.Prepared`).
+_MODULES = Prepared(
+    lambda training: TrainingModule.select(TrainingModule.module).where(
+        TrainingModule.training == training
+    ),
+    int,
+)
+_LESSONS = Prepared(
+    lambda modules: Lesson.select(Lesson.id).where(
+        Lesson.module.is_in(modules), Lesson.active.eq(True)
+    ),
+    list,
+)
+_READ = Prepared(
+    lambda accounts, lessons: LessonProgress.select(
+        LessonProgress.account, LessonProgress.lesson
+    ).where(
+        LessonProgress.account.is_in(accounts),
+        LessonProgress.lesson.is_in(lessons),
+        LessonProgress.read_at.is_not_null(),
+    ),
+    list,
+    list,
+)
+_FINISHED = Prepared(
+    lambda quiz, accounts: (
+        Attempt.select(Attempt.id, Attempt.account, Attempt.score, Attempt.passed)
+        .where(
+            Attempt.quiz == quiz,
+            Attempt.account.is_in(accounts),
+            Attempt.practice.eq(False),
+            Attempt.status != "in_progress",
         )
-    ]
+        .order_by(Attempt.finished_at)
+    ),
+    int,
+    list,
+)
+_ATTENDED = Prepared(
+    lambda sessions, accounts: Attendance.select(Attendance.account, Attendance.session).where(
+        Attendance.session.is_in(sessions),
+        Attendance.account.is_in(accounts),
+        Attendance.present.eq(True),
+    ),
+    list,
+    list,
+)
+_TRAINING = Prepared(lambda training: Training.select().where(Training.id == training).first(), int)
+_ENROLLED = Prepared(
+    lambda training, accounts: Enrollment.select(
+        Enrollment.id, Enrollment.account, Enrollment.batch, Enrollment.completed_at
+    ).where(
+        Enrollment.training == training,
+        Enrollment.active.eq(True),
+        Enrollment.account.is_in(accounts),
+    ),
+    int,
+    list,
+)
+_QUIZ = Prepared(
+    lambda quiz: Quiz.select(Quiz.id, Quiz.counted_attempt).where(Quiz.id == quiz).first(), int
+)
+_SESSIONS = Prepared(
+    lambda training: ClassSession.select(
+        ClassSession.id, ClassSession.batch, ClassSession.hours
+    ).where(
+        ClassSession.batch.training == training,
+        ClassSession.cancelled_at.is_null(),  # a cancelled session is nobody's to attend
+    ),
+    int,
+)
+_TRAININGS_OF = Prepared(
+    lambda account: Enrollment.select(Enrollment.training).where(
+        Enrollment.account == account, Enrollment.active.eq(True)
+    ),
+    int,
+)
+
+
+async def required_lessons(training_id: int) -> frozenset[int]:
+    modules = [row["module"] for row in await _MODULES.rows(training_id)]
     if not modules:
         return frozenset()
-    rows = await Lesson.select(Lesson.id).where(
-        Lesson.module.is_in(modules), Lesson.active.eq(True)
-    )
-    return frozenset(row["id"] for row in rows)
+    return frozenset(row["id"] for row in await _LESSONS.rows(modules))
 
 
 async def _read(accounts: list[int], lessons: frozenset[int]) -> dict[int, set[int]]:
     read: dict[int, set[int]] = defaultdict(set)
     if not lessons:
         return read
-    rows = await LessonProgress.select(LessonProgress.account, LessonProgress.lesson).where(
-        LessonProgress.account.is_in(accounts),
-        LessonProgress.lesson.is_in(sorted(lessons)),
-        LessonProgress.read_at.is_not_null(),
-    )
-    for row in rows:
+    for row in await _READ.rows(accounts, sorted(lessons)):
         read[row["account"]].add(row["lesson"])
     return read
 
@@ -70,18 +136,8 @@ async def _read(accounts: list[int], lessons: frozenset[int]) -> dict[int, set[i
 async def _counted(accounts: list[int], quiz: dict[str, Any] | None) -> dict[int, dict]:
     if quiz is None:
         return {}
-    rows = (
-        await Attempt.select(Attempt.id, Attempt.account, Attempt.score, Attempt.passed)
-        .where(
-            Attempt.quiz == quiz["id"],
-            Attempt.account.is_in(accounts),
-            Attempt.practice.eq(False),
-            Attempt.status != "in_progress",
-        )
-        .order_by(Attempt.finished_at)
-    )
     by_account: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
+    for row in await _FINISHED.rows(quiz["id"], accounts):
         by_account[row["account"]].append(row)
     counted = {}
     for account, attempts in by_account.items():
@@ -100,12 +156,7 @@ async def _attended(accounts: list[int], sessions: Iterable[int]) -> dict[int, s
     ids = sorted(sessions)
     if not ids:
         return attended
-    rows = await Attendance.select(Attendance.account, Attendance.session).where(
-        Attendance.session.is_in(ids),
-        Attendance.account.is_in(accounts),
-        Attendance.present.eq(True),
-    )
-    for row in rows:
+    for row in await _ATTENDED.rows(ids, accounts):
         attended[row["account"]].add(row["session"])
     return attended
 
@@ -113,32 +164,23 @@ async def _attended(accounts: list[int], sessions: Iterable[int]) -> dict[int, s
 async def recompute(training_id: int, account_ids: Iterable[int] | None = None) -> int:
     """Bring the training's enrollments (or those of the given cadres) up to date, and
     store a completion for each cadre who now meets the rule. Returns how many completed."""
-    training = await Training.select().where(Training.id == training_id).first()
+    training = await _TRAINING.first(training_id)
     if training is None:
         return 0
-    query = Enrollment.select(
-        Enrollment.id, Enrollment.account, Enrollment.batch, Enrollment.completed_at
-    ).where(Enrollment.training == training_id, Enrollment.active.eq(True))
     if account_ids is not None:
-        query = query.where(Enrollment.account.is_in(sorted(set(account_ids)) or [0]))
-    enrollments = await query
+        enrollments = await _ENROLLED.rows(training_id, sorted(set(account_ids)))
+    else:
+        enrollments = await Enrollment.select(
+            Enrollment.id, Enrollment.account, Enrollment.batch, Enrollment.completed_at
+        ).where(Enrollment.training == training_id, Enrollment.active.eq(True))
     lessons = await required_lessons(training_id)
     quiz = None
     if training["final_quiz"]:
-        row = (
-            await Quiz.select(Quiz.id, Quiz.counted_attempt)
-            .where(Quiz.id == training["final_quiz"])
-            .first()
-        )
+        row = await _QUIZ.first(training["final_quiz"])
         quiz = {"id": row["id"], "policy": row["counted_attempt"]} if row else None
     sessions_by_batch: dict[int, dict[int, float]] = defaultdict(dict)
     if training["kind"] == "rotation":
-        for row in await ClassSession.select(
-            ClassSession.id, ClassSession.batch, ClassSession.hours
-        ).where(
-            ClassSession.batch.training == training_id,
-            ClassSession.cancelled_at.is_null(),  # a cancelled session is nobody's to attend
-        ):
+        for row in await _SESSIONS.rows(training_id):
             sessions_by_batch[row["batch"]][row["id"]] = row["hours"]
     all_sessions = {s for by in sessions_by_batch.values() for s in by}
     completed = 0
@@ -201,10 +243,7 @@ async def _store(training_id: int, enrollment: dict, facts: Facts, now: datetime
 
 async def refresh_account(account_id: int) -> None:
     """Recompute every training the cadre is enrolled in (after they read or finish)."""
-    rows = await Enrollment.select(Enrollment.training).where(
-        Enrollment.account == account_id, Enrollment.active.eq(True)
-    )
-    for row in rows:
+    for row in await _TRAININGS_OF.rows(account_id):
         await recompute(row["training"], [account_id])
 
 
