@@ -38,10 +38,9 @@ from harness import (
     free_port,
     make_demo,
     percentile,
-    prepare_database,
+    start_run,
     start_server,
     stop_server,
-    use_database,
 )
 from quiz_attempts import QUIZ, answers_on, fresh_cadres
 
@@ -517,17 +516,12 @@ def main() -> None:
     args = parser.parse_args()
     sizes = QUICK if args.quick else Sizes()
 
-    database_url, server_url = prepare_database()
-    use_database(database_url)
-    env = {**os.environ}
-    env.pop("SECRET_KEY", None)
-    engine = "PostgreSQL" if server_url else "SQLite"
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    bench = start_run()
+    database_url, server_url, env = bench.database_url, bench.server_url, bench.env
     print(
-        f"# 每类请求的服务器 CPU：{engine}，{args.workers} 个进程，{sizes.connections} 个连接，"
-        f"{args.clients_procs} 个压测进程，{time.strftime('%Y-%m-%d')}，提交 {commit or '?'}"
+        f"# 每类请求的服务器 CPU：{bench.engine}，{args.workers} 个进程，"
+        f"{sizes.connections} 个连接，{args.clients_procs} 个压测进程，"
+        f"{time.strftime('%Y-%m-%d')}，提交 {bench.commit}"
     )
     folder = Path(database_url.removeprefix("sqlite:///")).parent if not server_url else None
     try:

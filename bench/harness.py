@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,6 +45,32 @@ def prepare_database() -> tuple[str, str | None]:
         return urlunsplit(urlsplit(url)._replace(path="/" + name)), url
     folder = Path(tempfile.mkdtemp(prefix="peixun-bench-"))
     return f"sqlite:///{folder / 'bench.sqlite3'}", None
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """What every benchmark run starts with: its database, the server's environment, and
+    what to print about it."""
+
+    database_url: str
+    server_url: str | None  # PostgreSQL: the server the database is dropped from
+    env: dict[str, str]
+    engine: str  # "SQLite" or "PostgreSQL"
+    commit: str
+
+
+def start_run() -> BenchRun:
+    """A new database (see `prepare_database`), this process pointed at it, the environment
+    for the server (the demo's own secret key, not the caller's), and the commit measured."""
+    database_url, server_url = prepare_database()
+    use_database(database_url)
+    env = {**os.environ}
+    env.pop("SECRET_KEY", None)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    engine = "PostgreSQL" if server_url else "SQLite"
+    return BenchRun(database_url, server_url, env, engine, commit or "?")
 
 
 def drop_database(database_url: str, server_url: str | None) -> None:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -31,12 +29,11 @@ from harness import (
     Recorder,
     drop_database,
     make_demo,
-    prepare_database,
     sign_in,
     sign_in_all,
+    start_run,
     start_server,
     stop_server,
-    use_database,
 )
 from quiz_attempts import (
     QUIZ,
@@ -422,15 +419,11 @@ def main() -> None:
         parser.error("没有这个场景：" + "、".join(sorted(unknown)))
     scenarios = list(SCENARIOS) if "all" in chosen else chosen
 
-    database_url, server_url = prepare_database()
-    use_database(database_url)
-    env = {**os.environ}
-    env.pop("SECRET_KEY", None)
-    engine = "PostgreSQL" if server_url else "SQLite"
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    print(f"# {engine}，{args.workers} 个进程，{time.strftime('%Y-%m-%d')}，提交 {commit or '?'}")
+    bench = start_run()
+    database_url, server_url, env = bench.database_url, bench.server_url, bench.env
+    print(
+        f"# {bench.engine}，{args.workers} 个进程，{time.strftime('%Y-%m-%d')}，提交 {bench.commit}"
+    )
     try:
         needed = sizes.quiz_cadres + sizes.burst + sizes.limit_attempts
         make_demo(env, max(2000, needed + 600))
