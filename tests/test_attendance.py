@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from app.asgi import create_app
+from app.settings import get_settings
 from app.tables import (
     Attendance,
     AuditEvent,
@@ -63,12 +64,16 @@ async def make_rotation(
             training=training.id, batch=batch.id, account=person.id, unit=person.unit
         ).save()
     now = datetime.now(UTC)
+    # Sessions start now, or at 20:00 Beijing time late in the evening: a class ends on the
+    # day it starts (the session form asks for the end as a time of that day).
+    local = now.astimezone(get_settings().timezone)
+    start = (local if local.hour < 20 else local.replace(hour=20, minute=0)).astimezone(UTC)
     first = None
     for n in range(sessions):
         session = ClassSession(
             batch=batch.id,
-            starts_at=now + timedelta(days=n),
-            ends_at=now + timedelta(days=n, hours=3),
+            starts_at=start + timedelta(days=n),
+            ends_at=start + timedelta(days=n, hours=3),
             place="市工人文化宫",
             topic=f"学习十八大报告（第{n + 1}讲）",
             hours=3.0,
