@@ -128,12 +128,14 @@ def draw_paper(
     """A paper with `count` random questions per rule and no version twice, in rule order
     then pool order unless shuffled; the same for the same seed. Raises DrawError."""
     pool = _unique(pool)
-    shortages = rule_shortages(pool, rules)
-    if shortages:
-        raise DrawError("\n".join(shortages))
+    invalid = [text for n, rule in enumerate(rules, 1) for text in _rule_problems(n, rule)]
+    if not rules or invalid or sum(rule.count for rule in rules) > MAX_QUESTIONS:
+        raise DrawError("\n".join(rule_shortages(pool, rules)))
+    # The matching itself says whether the pool can fill the rules: the messages of
+    # `rule_shortages` are worked out only when it can't.
     taken = _assign(pool, list(rules), rng.sample(range(len(pool)), len(pool)))
-    if taken is None:  # can't happen: rule_shortages found an assignment
-        raise DrawError("抽题失败。")
+    if taken is None:
+        raise DrawError("\n".join(rule_shortages(pool, rules)) or "抽题失败。")
     picks = [(i, rule) for chosen, rule in zip(taken, rules, strict=True) for i in sorted(chosen)]
     if shuffle_questions:
         rng.shuffle(picks)
