@@ -38,6 +38,7 @@ from harness import (
     free_port,
     make_demo,
     percentile,
+    server_cpu,
     start_run,
     start_server,
     stop_server,
@@ -45,7 +46,6 @@ from harness import (
 from quiz_attempts import QUIZ, answers_on, fresh_cadres
 
 BENCH = Path(__file__).resolve().parent
-TICK = os.sysconf("SC_CLK_TCK")
 FLOOR, SIGN_IN, START, OPEN, SAVE, SUBMIT = (
     "底线",
     "登录",
@@ -68,42 +68,6 @@ class Sizes:
 
 
 QUICK = Sizes(cadres=64, seconds=2.0, connections=32, verifications=10)
-
-
-# ---------------------------------------------------------------- server CPU from /proc
-
-
-def _stat(pid: int) -> list[str]:
-    """The fields of /proc/<pid>/stat after the command name (state is [0], ppid [1])."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def _cpu(pid: int) -> float:
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime, all threads
-
-
-def server_cpu(master: int) -> tuple[dict[int, float], float]:
-    """(CPU seconds of each uvicorn worker, of the master with its other children)."""
-    workers: dict[int, float] = {}
-    rest = _cpu(master)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if int(_stat(int(entry.name))[1]) != master:
-                continue
-            spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
-            seconds = _cpu(int(entry.name))
-        except (OSError, IndexError, ValueError):
-            continue  # gone meanwhile
-        if spawned:
-            workers[int(entry.name)] = seconds
-        else:
-            rest += seconds  # multiprocessing's resource tracker
-    if not workers:  # one worker: uvicorn serves in the master process itself
-        return {master: rest}, 0.0
-    return workers, rest
 
 
 # ---------------------------------------------------------------- the client processes

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import time
@@ -29,6 +30,7 @@ from harness import (
     Recorder,
     drop_database,
     make_demo,
+    server_cpu,
     sign_in,
     sign_in_all,
     start_run,
@@ -109,6 +111,7 @@ class Check:
 @dataclass
 class Run:
     base: str
+    master: int  # the server's process
     sizes: Sizes
     lesson_urls: list[str]
     checks: list[Check] = field(default_factory=list)
@@ -176,6 +179,7 @@ async def scenario_quiz_day(run: Run, usernames: list[str]) -> None:
     sizes = run.sizes
     clients = await sign_in_all(run.base, usernames)
     record = AnswerRecorder()
+    before = sum(server_cpu(run.master)[0].values())
     await asyncio.gather(
         *(
             cadre(c, record, sizes.answers, sizes.quiz_think, n, spread=sizes.quiz_spread)
@@ -183,6 +187,12 @@ async def scenario_quiz_day(run: Run, usernames: list[str]) -> None:
         )
     )
     record.stop()
+    busy = (sum(server_cpu(run.master)[0].values()) - before) / record.elapsed
+    cores = os.cpu_count() or 1
+    print(
+        f"考试日服务器工作进程的 CPU：平均 {busy:.2f} 核"
+        f"（这台机器 {cores} 核的 {busy / cores:.0%}）"
+    )
     await _close(clients)
     record.print(
         f"考试日：{len(usernames)} 名干部在 {sizes.quiz_spread:g} 秒内开始“{QUIZ}”，"
@@ -385,8 +395,10 @@ async def _prepare(sizes: Sizes, scenarios: list[str]) -> dict:
     return prepared
 
 
-async def _serve_scenarios(base: str, sizes: Sizes, scenarios: list[str], prepared: dict) -> Run:
-    run = Run(base=base, sizes=sizes, lesson_urls=prepared["lesson_urls"])
+async def _serve_scenarios(
+    base: str, master: int, sizes: Sizes, scenarios: list[str], prepared: dict
+) -> Run:
+    run = Run(base=base, master=master, sizes=sizes, lesson_urls=prepared["lesson_urls"])
     readers: list[httpx.AsyncClient] = []
     if {"reading", "export"} & set(scenarios):
         readers = await sign_in_all(base, prepared["readers"])
@@ -430,7 +442,7 @@ def main() -> None:
         prepared = asyncio.run(_prepare(sizes, scenarios))
         process, base = start_server(env, args.workers)
         try:
-            run = asyncio.run(_serve_scenarios(base, sizes, scenarios, prepared))
+            run = asyncio.run(_serve_scenarios(base, process.pid, sizes, scenarios, prepared))
         finally:
             stop_server(process)
         if "limit" in scenarios:
