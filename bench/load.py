@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing as mp
 import os
 import random
 import sys
@@ -63,6 +64,7 @@ class Sizes:
     quiz_cadres: int = 1000
     quiz_spread: float = 60.0  # every cadre starts within this many seconds
     quiz_think: float = 5.0  # seconds between two answers, on average
+    quiz_processes: int = 2  # client processes taking the quiz
     answers: int = 20
     burst: int = 200
     limit_attempts: int = 100
@@ -175,25 +177,72 @@ async def scenario_reading(run: Run, readers: list[httpx.AsyncClient]) -> None:
 # ---------------------------------------------------------------- quiz
 
 
+def _quiz_day_share(
+    base: str, usernames: list[str], sizes: Sizes, first_seed: int, ready, go, results
+) -> None:
+    """One client process's cadres on quiz day: sign them in (not timed), wait for the
+    others, run their quizzes, send back what was recorded."""
+
+    async def take() -> None:
+        clients = await sign_in_all(base, usernames)
+        ready.put(len(clients))
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
+        record = AnswerRecorder()
+        await asyncio.gather(
+            *(
+                cadre(c, record, sizes.answers, sizes.quiz_think, first_seed + n, sizes.quiz_spread)
+                for n, c in enumerate(clients)
+            )
+        )
+        record.stop()
+        await _close(clients)
+        recorded = (dict(record.times), dict(record.errors), dict(record.statuses))
+        results.put((*recorded, record.sent, record.acknowledged))
+
+    asyncio.run(take())
+
+
 async def scenario_quiz_day(run: Run, usernames: list[str]) -> None:
+    """The cadres take the quiz from several client processes (one process's own CPU would
+    otherwise be what limits the figures), all starting together."""
     sizes = run.sizes
-    clients = await sign_in_all(run.base, usernames)
+    context = mp.get_context("spawn")
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    shares = [usernames[n :: sizes.quiz_processes] for n in range(sizes.quiz_processes)]
+    processes = [
+        context.Process(
+            target=_quiz_day_share,
+            args=(run.base, share, sizes, n * len(usernames), ready, go, results),
+        )
+        for n, share in enumerate(shares)
+    ]
+    for process in processes:
+        process.start()
+    loop = asyncio.get_running_loop()
+    for _ in processes:
+        await loop.run_in_executor(None, ready.get)
     record = AnswerRecorder()
     before = sum(server_cpu(run.master)[0].values())
-    await asyncio.gather(
-        *(
-            cadre(c, record, sizes.answers, sizes.quiz_think, n, spread=sizes.quiz_spread)
-            for n, c in enumerate(clients)
-        )
-    )
+    go.set()
+    for _ in processes:
+        times, errors, statuses, sent, acknowledged = await loop.run_in_executor(None, results.get)
+        for kind, values in times.items():
+            record.times[kind].extend(values)
+        for kind, count in errors.items():
+            record.errors[kind] += count
+        for key, count in statuses.items():
+            record.statuses[key] += count
+        record.sent += sent
+        record.acknowledged += acknowledged
     record.stop()
     busy = (sum(server_cpu(run.master)[0].values()) - before) / record.elapsed
+    for process in processes:
+        process.join()
     cores = os.cpu_count() or 1
     print(
         f"考试日服务器工作进程的 CPU：平均 {busy:.2f} 核"
-        f"（这台机器 {cores} 核的 {busy / cores:.0%}）"
+        f"（这台机器 {cores} 核的 {busy / cores:.0%}）；压测客户端 {len(processes)} 个进程"
     )
-    await _close(clients)
     record.print(
         f"考试日：{len(usernames)} 名干部在 {sizes.quiz_spread:g} 秒内开始“{QUIZ}”，"
         f"每人平均 {sizes.quiz_think:g} 秒答一题，共 {sizes.answers} 题，然后交卷"
