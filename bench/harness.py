@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +135,11 @@ def csrf(client: httpx.AsyncClient) -> str:
 
 
 async def sign_in(base: str, username: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=120)
+    # Each cadre from an address of their own, as from their own phone (the server trusts
+    # X-Forwarded-For from 127.0.0.1): the per-address sign-in throttle stays out of it.
+    n = zlib.crc32(username.encode())
+    address = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+    client = httpx.AsyncClient(base_url=base, timeout=120, headers={"x-forwarded-for": address})
     await client.get("/login")
     response = await client.post(
         "/login",
