@@ -224,6 +224,11 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds a process has used (all its threads)."""
+    return _cpu(pid)
+
+
 def _cpu(pid: int) -> float:
     fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime, all threads

@@ -31,6 +31,7 @@ from harness import (
     Recorder,
     drop_database,
     make_demo,
+    process_cpu,
     server_cpu,
     sign_in,
     sign_in_all,
@@ -223,6 +224,7 @@ async def scenario_quiz_day(run: Run, usernames: list[str]) -> None:
         await loop.run_in_executor(None, ready.get)
     record = AnswerRecorder()
     before = sum(server_cpu(run.master)[0].values())
+    clients_before = sum(process_cpu(p.pid) for p in processes)
     go.set()
     for _ in processes:
         times, errors, statuses, sent, acknowledged = await loop.run_in_executor(None, results.get)
@@ -236,12 +238,14 @@ async def scenario_quiz_day(run: Run, usernames: list[str]) -> None:
         record.acknowledged += acknowledged
     record.stop()
     busy = (sum(server_cpu(run.master)[0].values()) - before) / record.elapsed
+    client_busy = (sum(process_cpu(p.pid) for p in processes) - clients_before) / record.elapsed
     for process in processes:
         process.join()
     cores = os.cpu_count() or 1
     print(
         f"考试日服务器工作进程的 CPU：平均 {busy:.2f} 核"
-        f"（这台机器 {cores} 核的 {busy / cores:.0%}）；压测客户端 {len(processes)} 个进程"
+        f"（这台机器 {cores} 核的 {busy / cores:.0%}）；"
+        f"压测客户端 {len(processes)} 个进程共 {client_busy:.2f} 核"
     )
     record.print(
         f"考试日：{len(usernames)} 名干部在 {sizes.quiz_spread:g} 秒内开始“{QUIZ}”，"
