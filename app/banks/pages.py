@@ -266,11 +266,7 @@ async def bank_page(
     if q.strip():
         conditions.append(_contains("stem", q.strip()))
     status = status if status in STATUSES else "active"
-    in_bank_ids = [
-        row["id"]
-        for row in await QuestionRow.select(QuestionRow.id).where(QuestionRow.bank == bank["id"])
-    ]
-    held = await under_review(in_bank_ids)
+    held = await under_review(bank["id"])
     if status == "review":
         conditions.append(QuestionVersion.question.is_in(sorted(held) or [0]))
     elif status != "all":

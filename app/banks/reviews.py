@@ -5,22 +5,19 @@ already drawn keep the version they froze."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
 from app.tables import QuestionReview
 
 
-async def under_review(question_ids: Collection[int] | None = None) -> set[int]:
-    """The questions (of `question_ids`, or all) with a review not yet resolved."""
+async def under_review(bank_id: int | None = None) -> set[int]:
+    """The questions (of the bank, or of every bank) with a review not yet resolved."""
     query = QuestionReview.select(QuestionReview.question).where(
         QuestionReview.resolved_at.is_null()
     )
-    if question_ids is not None:
-        if not question_ids:
-            return set()
-        query = query.where(QuestionReview.question.is_in(list(question_ids)))
+    if bank_id is not None:
+        query = query.where(QuestionReview.question.bank == bank_id)
     return {row["question"] for row in await query}
 
 

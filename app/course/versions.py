@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar.exceptions import NotFoundException
-from piccolo.query.functions.aggregate import Min
+from piccolo.query.functions.aggregate import Count, Min
 
 from app.banks.lint import anchors
 from app.banks.store import VERSION_COLUMNS, question_of
@@ -177,11 +177,15 @@ def review_reason(ref: str, touched: list[ClauseChange]) -> str:
 
 async def amendments() -> list[dict[str, Any]]:
     """Every recorded new version, newest first, with how many questions await review."""
+    waiting = await (
+        QuestionReview.select(QuestionReview.amendment, Count(alias="n"))
+        .where(QuestionReview.resolved_at.is_null())
+        .group_by(QuestionReview.amendment)
+    )
+    open_by = {row["amendment"]: row["n"] for row in waiting}
     rows = await Amendment.select().order_by(Amendment.id, ascending=False)
     for row in rows:
-        row["under_review"] = await QuestionReview.count().where(
-            QuestionReview.amendment == row["id"], QuestionReview.resolved_at.is_null()
-        )
+        row["under_review"] = open_by.get(row["id"], 0)
     return rows
 
 
