@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,14 @@ from app.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from app.api.errors import json_under_api
 from app.api.routes import ROUTES as API_ROUTES
 from app.api.v1 import openapi_config
-from app.banks.model import BLANK, LETTERS, QUESTION_TYPES
+from app.banks.model import LETTERS, QUESTION_TYPES
 from app.banks.routes import ROUTES as BANK_ROUTES
 from app.course.routes import ROUTES as COURSE_ROUTES
 from app.db import database_lifespan
 from app.demo.loading import is_demo_database
 from app.lib.uploads import stale_uploads_lifespan
 from app.quizzes.answering import sweep_lifespan
+from app.quizzes.paper_html import blank_parts, question_html
 from app.quizzes.routes import ROUTES as QUIZ_ROUTES
 from app.reports.routes import ROUTES as REPORT_ROUTES
 from app.sessions import DatabaseStore, SessionCSRFMiddleware, session_config
@@ -106,14 +106,14 @@ def _configure_templates(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["local_time"] = lambda value, fmt="%Y-%m-%d %H:%M": (
         value.astimezone(timezone).strftime(fmt) if value else ""
     )
-    # Text and blanks in turn: text, blank, text, …, text.
-    engine.engine.filters["blank_parts"] = lambda stem: re.split(f"({BLANK.pattern})", stem)
+    engine.engine.filters["blank_parts"] = blank_parts
     engine.engine.globals.update(
         {
             "ROLES": ROLES,
             "UNIT_KINDS": UNIT_KINDS,
             "QUESTION_TYPES": QUESTION_TYPES,
             "LETTERS": LETTERS,
+            "question_html": question_html,
             "site": {"demo": False},
         }
     )

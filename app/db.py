@@ -341,7 +341,7 @@ class Prepared:
     `int` or `str` for a value (`Attempt.id == attempt_id`), `list` for a list of ints
     (`Lesson.module.is_in(modules)`). The compiled statement is kept with the places of the
     markers; later runs put the values there (a list as many placeholders as it has items)
-    and hand it to the engine as `Table.raw` does. Rows come back as a raw query gives them:
+    and run it with `run_compiled`. Rows come back as a raw query gives them:
     the same column names and, for plain columns, the same types as the select (tests
     compare them)."""
 
@@ -370,7 +370,7 @@ class Prepared:
         _, fragments, args = querystring.bundle(start_index=1, bundled=[], combined_args=[])
         pieces = [""]  # the text between placeholders
         for fragment in fragments:
-            pieces[-1] += fragment.prefix.replace("{", "{{").replace("}", "}}")
+            pieces[-1] += fragment.prefix
             if not fragment.no_arg:
                 pieces.append("")
         recipe: list[tuple[str, Any]] = []
@@ -391,22 +391,78 @@ class Prepared:
 
     async def rows(self, *values: Any) -> list[dict[str, Any]]:
         table, pieces, recipe = self._plan or self._compile()
+        engine = table._meta.db
+        numbered = engine.engine_type == "postgres"  # $1, $2… rather than ?
         parts = [pieces[0]]
         args: list[Any] = []
         for (how, item), after in zip(recipe, pieces[1:], strict=True):
-            if how == "constant":
-                parts.append("{}")
-                args.append(item)
-            elif how == "value":
-                parts.append("{}")
-                args.append(values[item])
-            else:  # a list: as many placeholders as items (none matches an empty list)
-                items = list(values[item])
-                parts.append(", ".join("{}" for _ in items) or "NULL")
+            items = list(values[item]) if how == "list" else None
+            if items is None:
+                args.append(item if how == "constant" else values[item])
+                parts.append(f"${len(args)}" if numbered else "?")
+            elif not items:  # an empty list matches nothing
+                parts.append("NULL")
+            else:
+                first = len(args) + 1
                 args.extend(items)
+                marks = [f"${n}" for n in range(first, len(args) + 1)] if numbered else None
+                parts.append(", ".join(marks or "?" * len(items)))
             parts.append(after)
-        return await table.raw("".join(parts), *args)
+        return await run_compiled(engine, "".join(parts), args)
 
     async def first(self, *values: Any) -> dict[str, Any] | None:
         rows = await self.rows(*values)
         return rows[0] if rows else None
+
+
+class Statement:
+    """Hand-written SQL with `{}` for each value, as `Table.raw` takes it, turned into the
+    engine's own placeholders once and run with `run_compiled` (Piccolo's QueryString costs
+    more than a short statement on SQLite). `table` names the engine, as for `Table.raw`."""
+
+    def __init__(self, table: Any, sql: str) -> None:
+        self._table = table
+        self._pieces = sql.split("{}")
+        self._compiled: dict[str, str] = {}
+
+    def sql(self, engine_type: str) -> str:
+        compiled = self._compiled.get(engine_type)
+        if compiled is None:
+            if engine_type == "postgres":
+                marks = [f"${n}" for n in range(1, len(self._pieces))]
+            else:
+                marks = ["?"] * (len(self._pieces) - 1)
+            compiled = self._pieces[0] + "".join(
+                mark + piece for mark, piece in zip(marks, self._pieces[1:], strict=True)
+            )
+            self._compiled[engine_type] = compiled
+        return compiled
+
+    async def rows(self, *values: Any) -> list[dict[str, Any]]:
+        if len(values) != len(self._pieces) - 1:
+            raise ValueError("Statement: one value for each {}")
+        engine = self._table._meta.db
+        return await run_compiled(engine, self.sql(engine.engine_type), list(values))
+
+
+async def run_compiled(engine: Any, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+    """A statement already in the engine's own dialect (`?` or `$1`), run as Piccolo runs a
+    raw query (in the current transaction, else on a pooled or new connection) without
+    building a QueryString: rows as dicts, the same types as Piccolo gives."""
+    transaction = engine.current_transaction.get()
+    if isinstance(engine, InLoopSQLiteEngine):
+        if transaction is not None:
+            return transaction.connection.fetch(sql, args)
+        return await engine._run_in_new_connection(sql, args)
+    if transaction is not None:
+        records = await transaction.connection.fetch(sql, *args)
+    elif getattr(engine, "pool", None) is not None:
+        async with engine.pool.acquire() as connection:
+            records = await connection.fetch(sql, *args)
+    else:  # no pool (a command, a test): a connection of its own, as Piccolo would
+        connection = await engine.get_new_connection()
+        try:
+            records = await connection.fetch(sql, *args)
+        finally:
+            await connection.close()
+    return [dict(record.items()) for record in records]

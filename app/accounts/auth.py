@@ -6,7 +6,7 @@ import asyncio
 import unicodedata
 import weakref
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 from app.accounts import audit
 from app.accounts.passwords import hash_password, password_problem, verify_password
 from app.accounts.throttle import account_lock, address_throttled
-from app.db import write_transaction
+from app.db import Statement, write_transaction
 from app.lib.forms import FormBody
 from app.sessions import (
     ABSOLUTE_TIMEOUT,
@@ -61,21 +61,31 @@ def _signed_in_query() -> str:
     )
 
 
-_SIGNED_IN = _signed_in_query()
+_SIGNED_IN = Statement(User, _signed_in_query())
+
+
+T = TypeVar("T")
+
+
+def _loaded(table: type[T], values: dict[str, Any]) -> T:
+    """A row read with every column, as Piccolo's `Table(**values, _exists_in_db=True)` makes
+    it (the same attributes) without its per-column defaults and checks."""
+    row = table.__new__(table)
+    row._exists_in_db = True
+    row._was_created = None
+    row.__dict__.update(values)
+    return row
 
 
 async def active_user(uid: int) -> User | None:
     """An active person, with `unit` loaded as a Unit (as `User.objects(User.unit)` gives)."""
-    rows = await User.raw(_SIGNED_IN, uid, True)
+    rows = await _SIGNED_IN.rows(uid, True)
     if not rows:
         return None
     row = rows[0]
-    user = User.from_dict({k: v for k, v in row.items() if not k.startswith("unit.")})
-    user._exists_in_db = True
+    user = _loaded(User, {k: v for k, v in row.items() if not k.startswith("unit.")})
     if row["unit.id"] is not None:
-        unit = Unit.from_dict({k[5:]: v for k, v in row.items() if k.startswith("unit.")})
-        unit._exists_in_db = True
-        user.unit = unit
+        user.unit = _loaded(Unit, {k[5:]: v for k, v in row.items() if k.startswith("unit.")})
     return user
 
 

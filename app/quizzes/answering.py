@@ -29,7 +29,7 @@ from litestar.exceptions import NotFoundException
 
 from app.accounts.guards import in_scope
 from app.banks.model import LETTERS
-from app.db import Prepared, write_transaction
+from app.db import Prepared, Statement, write_transaction
 from app.lib.parsing import valid_id
 from app.quizzes.core import (
     GRACE,
@@ -112,12 +112,15 @@ _NEW_MISTAKES = (
     'INSERT INTO "mistake" ("account", "question", "question_version", "attempt", '
     '"wrong_count", "last_wrong_at", "mastered_at") VALUES {rows} ON CONFLICT DO NOTHING'
 )
-_LOCK = 'UPDATE "attempt" SET "status" = {} WHERE "id" = {} AND "status" = {} RETURNING "id"'
-_SAVE = (
+_LOCK = Statement(
+    Attempt, 'UPDATE "attempt" SET "status" = {} WHERE "id" = {} AND "status" = {} RETURNING "id"'
+)
+_SAVE = Statement(
+    Answer,
     'INSERT INTO "answer" ("attempt", "position", "question_version", "response", "choice", '
     '"saved_at") VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT ("attempt", "position") DO UPDATE '
     'SET "response" = excluded."response", "choice" = excluded."choice", '
-    '"saved_at" = excluded."saved_at"'
+    '"saved_at" = excluded."saved_at"',
 )
 
 
@@ -194,7 +197,7 @@ def bank_choice(item: PaperItem, response: tuple[str, ...]) -> str:
 
 async def _lock_in_progress(attempt_id: int) -> bool:
     """Take the attempt's row lock if it is still in progress (inside a write transaction)."""
-    return bool(await Attempt.raw(_LOCK, IN_PROGRESS, attempt_id, IN_PROGRESS))
+    return bool(await _LOCK.rows(IN_PROGRESS, attempt_id, IN_PROGRESS))
 
 
 def past_grace(deadline: datetime | None, now: datetime) -> bool:
@@ -218,8 +221,7 @@ async def save_responses(
             responses = {}
         for position, response in responses.items():
             item = items[position]
-            await Answer.raw(
-                _SAVE,
+            await _SAVE.rows(
                 attempt["id"],
                 position,
                 item.version_id,

@@ -40,6 +40,7 @@ from app.quizzes.core import (
     unanswered_positions,
 )
 from app.quizzes.definitions import finished_attempts, in_progress, window_problem
+from app.quizzes.paper_html import question_fragments
 from app.tables import Answer, Attempt, AttemptEvent, Lesson, Module, QuestionVersion, Quiz
 
 # ---------------------------------------------------------------- reading the form
@@ -115,11 +116,13 @@ async def attempt_page(request: Request, attempt_id: FromPath[int]) -> Template 
         return Redirect(request.app.route_reverse("attempt_result", attempt_id=attempt["id"]))
     items = paper_of(attempt["paper"])
     responses = await saved_responses(attempt["id"])
+    shown = shown_items(items)
     return Template(
         "quizzes/attempt.html",
         context={
             "attempt": attempt,
-            "items": shown_items(items),
+            "items": shown,
+            "questions": question_fragments(shown, responses),
             "responses": responses,
             "answered": [
                 i.position for i in items if is_answered(i, responses.get(i.position, ()))

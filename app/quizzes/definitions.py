@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app.db import Prepared, write_transaction
+from app.db import Prepared, Statement, write_transaction
 from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
 from app.quizzes.answering import close_practice, finish_if_expired
 from app.quizzes.core import (
@@ -56,7 +56,9 @@ class QuizRefused(Exception):
 # ---------------------------------------------------------------- the pool
 
 
-_POOL_GENERATION = 'SELECT "generation" FROM "content_generation" WHERE "name" = {}'
+_POOL_GENERATION = Statement(
+    ContentGeneration, 'SELECT "generation" FROM "content_generation" WHERE "name" = {}'
+)
 # (banks named, with questions under review) → (generation read, the pool read with it)
 _POOLS: dict[tuple[tuple[str, ...], bool], tuple[int, tuple[PoolQuestion, ...]]] = {}
 
@@ -75,7 +77,7 @@ async def quiz_pool(
     if not (rules and all(rule.banks for rule in rules)):
         named = ()
     key = (named, with_under_review)
-    counter = await ContentGeneration.raw(_POOL_GENERATION, "question_pool")
+    counter = await _POOL_GENERATION.rows("question_pool")
     generation = counter[0]["generation"] if counter else None
     kept = _POOLS.get(key)
     if kept is not None and generation is not None and kept[0] == generation:
