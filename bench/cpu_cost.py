@@ -9,9 +9,10 @@ kind of request alone, as fast as the server answers it over 32 connections: the
 (POST /login), starting the quiz (drawing a paper), opening the paper, saving one answer,
 submitting. Over each phase it reads the CPU time of the uvicorn processes from /proc and
 divides the workers' time by the requests that succeeded. The load comes from separate client
-processes, whose CPU is not counted. Prints a table with each kind's CPU per request as a
-multiple of the floor's, and sign-ins per second as a share of the argon2 limit (workers / one
-verification's time, measured in the same run). Exits non-zero when a request failed.
+processes (bench/lean_http.py clients: httpx's would need more CPU than the server), whose CPU
+is not counted. Prints a table with each kind's CPU per request as a multiple of the floor's,
+and sign-ins per second as a share of the argon2 limit (workers / one verification's time,
+measured in the same run). Exits non-zero when a request failed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from harness import (
     start_server,
     stop_server,
 )
+from lean_http import AsyncClient, HTTPError
 from quiz_attempts import QUIZ, answers_on, fresh_cadres
 
 BENCH = Path(__file__).resolve().parent
@@ -110,10 +112,7 @@ def client_process(job: Job, ready, go, done, results) -> None:
 
 
 async def _client(job: Job, ready, go, done, results) -> None:
-    clients = [
-        httpx.AsyncClient(base_url=job.base, timeout=120, limits=httpx.Limits(max_connections=1))
-        for _ in range(job.connections)
-    ]
+    clients = [AsyncClient(job.base, timeout=120) for _ in range(job.connections)]
     await asyncio.gather(*(client.get(job.warm) for client in clients))
     for client in clients:
         client.cookies.clear()
@@ -124,7 +123,7 @@ async def _client(job: Job, ready, go, done, results) -> None:
     specs = iter(job.specs) if job.seconds is None else itertools.cycle(job.specs)
     until = time.perf_counter() + (job.seconds or 1e9)
 
-    async def connection(client: httpx.AsyncClient) -> None:
+    async def connection(client: AsyncClient) -> None:
         while time.perf_counter() < until and (spec := next(specs, None)) is not None:
             await _one(client, spec, out)
 
@@ -137,11 +136,11 @@ async def _client(job: Job, ready, go, done, results) -> None:
         await client.aclose()
 
 
-async def _one(client: httpx.AsyncClient, spec: Spec, out: Outcome) -> None:
+async def _one(client: AsyncClient, spec: Spec, out: Outcome) -> None:
     started = time.perf_counter()
     try:
         response = await client.request(spec.method, spec.url, headers=spec.headers, data=spec.data)
-    except httpx.HTTPError as error:
+    except HTTPError as error:
         out.errors[type(error).__name__] += 1
         return
     out.times.append(time.perf_counter() - started)

@@ -5,12 +5,13 @@ burst, an export under load, and the database's own limit for comparison.
 
 Makes a new demo database (a temporary SQLite file, or with DATABASE_URL=postgresql://… a
 new database on that server, dropped at the end), serves it with `peixun serve --workers 2`
-on 127.0.0.1 and drives it with an asyncio client on httpx. Signing in is done beforehand and
-not measured. Each scenario prints p50/p95/p99 latency, throughput and errors; the quiz
-scenarios also count the answers sent, acknowledged and stored, which must be equal. The
-last lines compare every figure with its target; the script exits non-zero when a request
-failed or an answer is missing. `--quick` runs every scenario in a reduced size (for a check
-that the suite works, not for figures).
+on 127.0.0.1 and drives it with asyncio clients (bench/lean_http.py: httpx's client CPU would
+take the server's cores). Signing in is done beforehand and not measured. Each scenario
+prints p50/p95/p99 latency, throughput and errors; the quiz scenarios also count the answers
+sent, acknowledged and stored, which must be equal. The last lines compare every figure with
+its target; the script exits non-zero when a request failed or an answer is missing.
+`--quick` runs every scenario in a reduced size (for a check that the suite works, not for
+figures).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-import httpx
 from harness import (
     Recorder,
     drop_database,
@@ -39,6 +39,7 @@ from harness import (
     start_server,
     stop_server,
 )
+from lean_http import AsyncClient
 from quiz_attempts import (
     QUIZ,
     AnswerRecorder,
@@ -125,7 +126,7 @@ class Run:
 # ---------------------------------------------------------------- reading
 
 
-async def _reader(client: httpx.AsyncClient, record: Recorder, urls: list[str], think, until):
+async def _reader(client: AsyncClient, record: Recorder, urls: list[str], think, until):
     rng = random.Random(id(client))
     await asyncio.sleep(rng.uniform(0, 2 * think))
     while time.perf_counter() < until:
@@ -133,7 +134,7 @@ async def _reader(client: httpx.AsyncClient, record: Recorder, urls: list[str], 
         await asyncio.sleep(rng.uniform(0, 2 * think))
 
 
-async def reading(run: Run, readers: list[httpx.AsyncClient], seconds: float) -> Recorder:
+async def reading(run: Run, readers: list[AsyncClient], seconds: float) -> Recorder:
     record = Recorder()
     until = time.perf_counter() + seconds
     await asyncio.gather(
@@ -143,13 +144,13 @@ async def reading(run: Run, readers: list[httpx.AsyncClient], seconds: float) ->
     return record
 
 
-async def saturation(run: Run, clients: list[httpx.AsyncClient]) -> tuple[Recorder, float]:
+async def saturation(run: Run, clients: list[AsyncClient]) -> tuple[Recorder, float]:
     """Lesson pages as fast as the server answers them; (record, client CPU share)."""
     record = Recorder()
     until = time.perf_counter() + run.sizes.saturation_seconds
     cpu = time.process_time()
 
-    async def hammer(client: httpx.AsyncClient, n: int) -> None:
+    async def hammer(client: AsyncClient, n: int) -> None:
         rng = random.Random(n)
         while time.perf_counter() < until:
             await record.call("课文页", client.get(rng.choice(run.lesson_urls)), expect=(200,))
@@ -159,7 +160,7 @@ async def saturation(run: Run, clients: list[httpx.AsyncClient]) -> tuple[Record
     return record, (time.process_time() - cpu) / record.elapsed
 
 
-async def scenario_reading(run: Run, readers: list[httpx.AsyncClient]) -> None:
+async def scenario_reading(run: Run, readers: list[AsyncClient]) -> None:
     sizes = run.sizes
     record = await reading(run, readers, sizes.reading_seconds)
     record.print(f"阅读：{len(readers)} 名干部，平均每 {sizes.think:g} 秒打开一篇课文")
@@ -283,7 +284,7 @@ async def scenario_burst(run: Run, usernames: list[str]) -> None:
 
     burst = Recorder()
 
-    async def late(client: httpx.AsyncClient, attempt: str, delay: float) -> None:
+    async def late(client: AsyncClient, attempt: str, delay: float) -> None:
         await asyncio.sleep(delay)
         await submit(client, burst, attempt)
 
@@ -361,7 +362,7 @@ async def scenario_limit(run: Run, usernames: list[str]) -> None:
 # ---------------------------------------------------------------- export
 
 
-async def scenario_export(run: Run, readers: list[httpx.AsyncClient], training_id: int) -> None:
+async def scenario_export(run: Run, readers: list[AsyncClient], training_id: int) -> None:
     sizes = run.sizes
     if "reading_p95" not in run.figures:
         baseline = await reading(run, readers, sizes.reading_seconds)
@@ -405,7 +406,7 @@ def _errors(run: Run, record: Recorder, label: str) -> None:
         run.failures.append(f"{label}：{sum(record.errors.values())} 个请求出错")
 
 
-async def _close(clients: list[httpx.AsyncClient]) -> None:
+async def _close(clients: list[AsyncClient]) -> None:
     for client in clients:
         await client.aclose()
 
@@ -452,7 +453,7 @@ async def _serve_scenarios(
     base: str, master: int, sizes: Sizes, scenarios: list[str], prepared: dict
 ) -> Run:
     run = Run(base=base, master=master, sizes=sizes, lesson_urls=prepared["lesson_urls"])
-    readers: list[httpx.AsyncClient] = []
+    readers: list[AsyncClient] = []
     if {"reading", "export"} & set(scenarios):
         readers = await sign_in_all(base, prepared["readers"])
     if "reading" in scenarios:

@@ -22,7 +22,6 @@ import re
 import sys
 from collections import defaultdict
 
-import httpx
 from harness import (
     Recorder,
     csrf,
@@ -34,6 +33,7 @@ from harness import (
     stop_server,
     use_database,
 )
+from lean_http import AsyncClient
 
 QUIZ = "final-exam"
 _FIELD = re.compile(r'name="q(\d+)" (?:value="([^"]*)"|maxlength)')
@@ -56,7 +56,7 @@ def answers_on(page: str, count: int, rng: random.Random) -> list[tuple[int, str
     return [(p, rng.choice(choices[p])) for p in sorted(choices)[:count]]
 
 
-async def begin(client: httpx.AsyncClient, record: Recorder) -> tuple[str, str] | None:
+async def begin(client: AsyncClient, record: Recorder) -> tuple[str, str] | None:
     """Start (or resume) the quiz and open the paper: (attempt URL, page)."""
     started = await record.call(
         "开始答题", client.post(f"/quizzes/{QUIZ}", data={"_csrf_token": csrf(client)})
@@ -69,7 +69,7 @@ async def begin(client: httpx.AsyncClient, record: Recorder) -> tuple[str, str] 
 
 
 async def save_answers(
-    client: httpx.AsyncClient,
+    client: AsyncClient,
     record: AnswerRecorder,
     attempt: str,
     answers: list[tuple[int, str]],
@@ -91,7 +91,7 @@ async def save_answers(
             record.acknowledged += 1
 
 
-async def submit(client: httpx.AsyncClient, record: Recorder, attempt: str) -> None:
+async def submit(client: AsyncClient, record: Recorder, attempt: str) -> None:
     await record.call(
         "交卷",
         client.post(f"{attempt}/submit", data={"confirm": "1", "_csrf_token": csrf(client)}),
@@ -99,7 +99,7 @@ async def submit(client: httpx.AsyncClient, record: Recorder, attempt: str) -> N
 
 
 async def cadre(
-    client: httpx.AsyncClient,
+    client: AsyncClient,
     record: AnswerRecorder,
     answers: int,
     think: float,

@@ -7,9 +7,10 @@ on that server (created here and dropped at the end; the user needs CREATEDB). T
 is migrated; units, cadres and enrollments (with stored progress) are written with bulk
 inserts. Then, as a federation admin would ask for them through app/reports/files.py:
 
-- the 汇总表 of the whole city (GROUP BY unit + the tree), target under 0.2 s;
+- the 汇总表 of the whole city (GROUP BY unit + the tree), target under 0.2 s (under 1 s
+  above 100,000 enrollments, e.g. `--enrollments 1000000 --units 5000`);
 - the 花名册 .xlsx (sheets 汇总 and 明细, written page by page), target under 5 s;
-- the 花名册 .csv, streamed to the end, target under 1 s;
+- the 花名册 .csv, streamed to the end, target under 1 s (both only reported above 100,000);
 - the extra memory of each download, target under 100 MB: the tracemalloc peak (in a run
   of its own, as tracing slows Python down), and the growth of the peak resident memory of
   a fresh process making the download (which counts the drivers' C memory too).
@@ -289,10 +290,20 @@ def main() -> None:
     finally:
         drop_database(url, pg_server)
     memory = TARGETS["memory_mb"]
+    if args.enrollments > 100_000:
+        # Beyond 100,000 the target is the city summary in under 1 s and downloads streamed in
+        # the same memory; the time of a download grows with its rows and is only reported.
+        timed = [("全市汇总表", figures["summary"], 1.0, "s")]
+        xlsx, csv = figures["xlsx"], figures["csv"]
+        print(f"花名册 .xlsx：{xlsx:.1f} s；.csv：{csv:.1f} s（只报告，不设目标）")
+    else:
+        timed = [
+            ("全市汇总表", figures["summary"], TARGETS["summary"], "s"),
+            ("花名册 .xlsx", figures["xlsx"], TARGETS["xlsx"], "s"),
+            ("花名册 .csv", figures["csv"], TARGETS["csv"], "s"),
+        ]
     checks = [
-        ("全市汇总表", figures["summary"], TARGETS["summary"], "s"),
-        ("花名册 .xlsx", figures["xlsx"], TARGETS["xlsx"], "s"),
-        ("花名册 .csv", figures["csv"], TARGETS["csv"], "s"),
+        *timed,
         (".xlsx 额外内存（tracemalloc 峰值）", figures["xlsx_traced"], memory, "MB"),
         (".xlsx 额外内存（新进程常驻内存峰值增量）", figures["xlsx_rss"], memory, "MB"),
         (".csv 额外内存（tracemalloc 峰值）", figures["csv_traced"], memory, "MB"),

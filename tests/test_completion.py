@@ -136,3 +136,40 @@ async def test_attendance_counts_for_a_rotation(tree, people):
     await recompute(training_id)
     row = await Enrollment.select().first()
     assert (row["sessions_total"], row["sessions_attended"], row["hours"]) == (2, 1, 3.0)
+
+
+async def test_finishing_a_quiz_updates_the_trainings_it_is_the_final_quiz_of(tree, people):
+    from app.quizzes.answering import finish_attempt
+
+    training_id, quiz_id, lessons = await _training(tree, people, "special")
+    cadre = people["cadre"].id
+    now = datetime.now(UTC)
+    for lesson in lessons:
+        await LessonProgress.insert(LessonProgress(account=cadre, lesson=lesson, read_at=now))
+    other = Training(title="另一项培训", kind="special", unit=tree["city"].id, credit_hours=2.0)
+    await other.save()
+    await Enrollment.insert(Enrollment(training=other.id, account=cadre, unit=people["cadre"].unit))
+    other_before = await Enrollment.select().where(Enrollment.training == other.id).first()
+
+    async def finish(practice: bool) -> None:
+        attempt = Attempt(
+            quiz=quiz_id,
+            account=cadre,
+            practice=practice,
+            status="in_progress",
+            paper="[]",
+            started_at=now,
+        )
+        await attempt.save()
+        assert await finish_attempt(attempt.id, "cadre", now)
+
+    await Quiz.update({Quiz.pass_mark: 0}).where(Quiz.id == quiz_id)
+    await finish(practice=True)  # practice completes nothing
+    assert (await Enrollment.select().where(Enrollment.training == training_id).first())[
+        "completed_at"
+    ] is None
+    await finish(practice=False)
+    mine = await Enrollment.select().where(Enrollment.training == training_id).first()
+    assert mine["completed_at"] is not None and mine["quiz_passed"]
+    untouched = await Enrollment.select().where(Enrollment.training == other.id).first()
+    assert untouched == other_before  # not recomputed: the quiz is none of its facts

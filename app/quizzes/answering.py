@@ -40,7 +40,7 @@ from app.quizzes.core import (
     paper_of,
 )
 from app.tables import Answer, Attempt, Mistake, QuestionVersion, User
-from app.trainings.progress import refresh_account
+from app.trainings.progress import refresh_after_quiz
 
 logger = logging.getLogger("peixun")
 SWEEP_EVERY = 60  # seconds
@@ -230,7 +230,7 @@ async def save_responses(
                 now,
             )
     if late:
-        await _refresh(attempt["account"])
+        await _refresh(attempt)
         raise AttemptClosed("作答时间已到，已按之前保存的答案自动交卷，这次的答案没有保存。")
 
 
@@ -355,7 +355,7 @@ async def finish_attempt(
         if await saved_responses(attempt_id) != finish.responses:
             finish = await _prepare_finish(attempt_id, now, by=by)
         await _write_finish(finish, by, now)
-    await _refresh(finish.attempt["account"])  # a passed final quiz may complete a training
+    await _refresh(finish.attempt)  # a passed final quiz may complete a training
     return True
 
 
@@ -370,17 +370,27 @@ async def close_practice(account_id: int, now: datetime) -> int:
     return closed
 
 
-async def _refresh(account_id: int) -> None:
-    """Recompute the cadre's training progress; a failure here must not turn a finished
-    attempt into an error page (the next lesson read or attempt recomputes it again)."""
+async def _refresh(attempt: Mapping[str, Any]) -> None:
+    """Recompute the progress of the trainings whose final quiz the finished attempt was
+    (no other training's progress depends on it; practice counts for none); a failure here
+    must not turn a finished attempt into an error page (the next lesson read or attempt
+    recomputes it again)."""
+    if attempt["practice"] or attempt["quiz_id"] is None:
+        return
     try:
-        await refresh_account(account_id)
+        await refresh_after_quiz(attempt["account"], attempt["quiz_id"])
     except Exception:
-        logger.exception("更新培训进度失败：账号 %s", account_id)
+        logger.exception("更新培训进度失败：账号 %s", attempt["account"])
 
 
-async def finish_if_expired(attempt_id: int, now: datetime) -> bool:
-    """Finish the attempt with its saved answers if its time (with the grace) is over."""
+async def finish_if_expired(
+    attempt_id: int, now: datetime, deadline: datetime | None = None
+) -> bool:
+    """Finish the attempt with its saved answers if its time (with the grace) is over.
+    `deadline`, the attempt's deadline as the caller read it (a deadline never changes),
+    spares reading it again while time is left."""
+    if deadline is not None and not past_grace(deadline, now):
+        return False
     row = (
         await Attempt.select(Attempt.deadline_at, Attempt.status)
         .where(Attempt.id == attempt_id)

@@ -109,7 +109,9 @@ def shown_items(items: tuple[PaperItem, ...]) -> list[dict[str, Any]]:
 async def attempt_page(request: Request, attempt_id: FromPath[int]) -> Template | Redirect:
     attempt = await load_attempt(request.user, attempt_id)
     now = datetime.now(UTC)
-    if attempt["status"] == IN_PROGRESS and await finish_if_expired(attempt["id"], now):
+    if attempt["status"] == IN_PROGRESS and await finish_if_expired(
+        attempt["id"], now, attempt["deadline_at"]
+    ):
         flash(request, "作答时间已到，已按保存的答案自动交卷。", "info")
         attempt["status"] = "expired"
     if attempt["status"] != IN_PROGRESS:
@@ -275,7 +277,9 @@ async def next_module(quiz_id: int | None) -> dict | None:
 async def attempt_result(request: Request, attempt_id: FromPath[int]) -> Template | Redirect:
     attempt = await load_attempt(request.user, attempt_id, own=False)
     now = datetime.now(UTC)
-    if attempt["status"] == IN_PROGRESS and not await finish_if_expired(attempt["id"], now):
+    if attempt["status"] == IN_PROGRESS and not await finish_if_expired(
+        attempt["id"], now, attempt["deadline_at"]
+    ):
         return Redirect(request.app.route_reverse("attempt", attempt_id=attempt["id"]))
     attempt = await load_attempt(request.user, attempt_id, own=False)
     items = paper_of(attempt["paper"])

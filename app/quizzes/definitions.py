@@ -340,7 +340,9 @@ async def start_attempt(quiz: dict[str, Any], user: User) -> int:
 
 async def _open_attempt(quiz: dict[str, Any], user: User, now: datetime) -> int:
     current = await in_progress(quiz["id"], user.id)
-    if current is not None and not await finish_if_expired(current["id"], now):
+    if current is not None and not await finish_if_expired(
+        current["id"], now, current["deadline_at"]
+    ):
         return current["id"]
     if problem := window_problem(quiz, now):
         raise QuizRefused(problem)

@@ -109,6 +109,15 @@ _SESSIONS = Prepared(
     ),
     int,
 )
+_TRAININGS_WITH_QUIZ = Prepared(
+    lambda account, quiz: Enrollment.select(Enrollment.training).where(
+        Enrollment.account == account,
+        Enrollment.active.eq(True),
+        Enrollment.training.final_quiz == quiz,
+    ),
+    int,
+    int,
+)
 _TRAININGS_OF = Prepared(
     lambda account: Enrollment.select(Enrollment.training).where(
         Enrollment.account == account, Enrollment.active.eq(True)
@@ -244,6 +253,13 @@ async def _store(training_id: int, enrollment: dict, facts: Facts, now: datetime
 async def refresh_account(account_id: int) -> None:
     """Recompute every training the cadre is enrolled in (after they read or finish)."""
     for row in await _TRAININGS_OF.rows(account_id):
+        await recompute(row["training"], [account_id])
+
+
+async def refresh_after_quiz(account_id: int, quiz_id: int) -> None:
+    """Recompute the trainings whose final quiz this is, after the cadre finished it: a quiz
+    attempt is a fact of those trainings only."""
+    for row in await _TRAININGS_WITH_QUIZ.rows(account_id, quiz_id):
         await recompute(row["training"], [account_id])
 
 
