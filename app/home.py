@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from litestar import Request, get, post
@@ -14,7 +15,10 @@ from app.course.lessons import course_progress, path_modules
 from app.course.path import PathFacts, next_step
 from app.settings import get_settings
 from app.tables import ROLES, Unit, User
+from app.trainings.credit_rules import SOURCES, Standing
+from app.trainings.credits import credit_totals, credit_year, current_rules, upcoming_sessions
 from app.trainings.mine import cadre_trainings, step_link
+from app.trainings.requirements import requirement_of
 
 
 @get("/", name="home")
@@ -45,7 +49,32 @@ async def home(request: Request) -> Template:
             "next": step_link(step, request.app.route_reverse),
         }
         context["trainings"] = await cadre_trainings(user, request.app.route_reverse, path)
+        context["credits"] = await _credits(user, progress, path, context["trainings"])
     return Template(f"home/{user.role}.html", context=context)
+
+
+async def _credits(user: User, progress: list, path: dict, trainings: list) -> dict:
+    """This year's 学时 against the requirement, by source, and what earns more: modules not
+    fully read, quizzes not yet passed, the next class sessions (a few of each)."""
+    now = datetime.now(UTC)
+    year = credit_year(now)
+    totals = await credit_totals(user.id, year)
+    requirement = await requirement_of(user, year)
+    quizzes = {
+        q.slug: q.title for m in path.values() for q in m.quizzes if q.can_take and not q.passed
+    }
+    for t in trainings:
+        if t.get("quiz") and not t.get("quiz_passed") and not t.get("completed_at"):
+            quizzes.setdefault(t["quiz"]["slug"], t["quiz"]["title"])
+    return {
+        "year": year,
+        "standing": Standing(totals.total, requirement["hours"] if requirement else None),
+        "sources": [(name, totals.by_source.get(key, 0.0)) for key, name in SOURCES.items()],
+        "modules": [m for m in progress if m.lessons and m.read < m.lessons][:3],
+        "quizzes": list(quizzes.items())[:3],
+        "sessions": await upcoming_sessions(user.id, now),
+        "rules": current_rules(),
+    }
 
 
 # This device's choice of 长辈模式, for the sign-in page and whoever signs in next on it.

@@ -36,6 +36,12 @@ class Settings:
     forwarded_allow_ips: str
     reading_speed: int
     sqlite_full_sync: bool
+    # 学时 rules (app/trainings/credit_rules.py): minutes of reading for 1 学时, for 0.5,
+    # the 学时 of a passed quiz, and how a completed training's 学时 count.
+    credit_reading_minutes: int = 30
+    credit_reading_half_minutes: int = 15
+    credit_quiz_hours: float = 0.5
+    credit_training_mode: str = "top_up"
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,6 +68,19 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     return value
 
 
+def _float(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"环境变量 {name} 应为数字，现在是“{raw}”") from None
+    if not low <= value <= high:
+        raise SettingsError(f"环境变量 {name} 应在 {low:g} 到 {high:g} 之间，现在是 {raw}")
+    return value
+
+
 def _flag(env: dict[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -82,6 +101,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         timezone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"PEIXUN_TIMEZONE 不是有效的时区名称：“{tz_name}”") from None
+    reading_minutes = _int(env, "PEIXUN_CREDIT_READING_MINUTES", 30, 1, 600)
+    half_minutes = _int(env, "PEIXUN_CREDIT_READING_HALF_MINUTES", 15, 1, 600)
+    if half_minutes > reading_minutes:
+        raise SettingsError(
+            "PEIXUN_CREDIT_READING_HALF_MINUTES 不能大于 PEIXUN_CREDIT_READING_MINUTES"
+        )
+    training_mode = env.get("PEIXUN_CREDIT_TRAINING", "").strip() or "top_up"
+    if training_mode not in ("top_up", "none", "full"):
+        raise SettingsError(
+            f"PEIXUN_CREDIT_TRAINING 应为 top_up、none 或 full，现在是“{training_mode}”"
+        )
     return Settings(
         database_url=url,
         secret_key=secret,
@@ -98,6 +128,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         forwarded_allow_ips=env.get("PEIXUN_FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1",
         reading_speed=_int(env, "PEIXUN_READING_SPEED", 300, 50, 3000),
         sqlite_full_sync=_flag(env, "PEIXUN_SQLITE_FULL_SYNC"),
+        credit_reading_minutes=reading_minutes,
+        credit_reading_half_minutes=half_minutes,
+        credit_quiz_hours=_float(env, "PEIXUN_CREDIT_QUIZ_HOURS", 0.5, 0, 100),
+        credit_training_mode=training_mode,
     )
 
 

@@ -246,6 +246,29 @@ class Quiz(Row, tablename="quiz"):
     source_file = Varchar(length=255, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     file_hash = Varchar(length=64, default="")  # its file's definition when last loaded
+    # Active 补考/延期 (QuizOverride rows not revoked), kept by the code that grants and
+    # revokes them: starting an attempt reads a cadre's override only when this is not 0.
+    override_count = Integer(default=0)
+
+
+class QuizOverride(Row, tablename="quiz_override"):
+    """A trainer's 补考/延期 of one quiz for one cadre: extra attempts, extra minutes for the
+    attempts started while it stands, a later closing date (`app/quizzes/allowance.py` is the
+    rule). One row per quiz and cadre (a unique index in a migration): granting again updates
+    it (and takes back a revocation); revoking keeps it with when and by whom; the audit log
+    keeps every old and new value."""
+
+    quiz = ForeignKey(Quiz, on_delete=OnDelete.restrict)  # first in the unique index
+    account = ForeignKey(User, on_delete=OnDelete.restrict, index=True)
+    extra_attempts = Integer(default=0)
+    extra_minutes = Integer(default=0)
+    closes_at = Timestamptz(null=True, default=None)
+    reason = Varchar(length=200, default="")
+    granted_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
 
 
 class Attempt(Row, tablename="attempt"):
@@ -466,3 +489,45 @@ class ContentGeneration(Row, tablename="content_generation"):
 
     name = Varchar(length=40, unique=True)
     generation = Integer(default=0)
+
+
+# 学时 (credit hours) -----------------------------------------------------------------
+
+
+class CreditEntry(Row, tablename="credit_entry"):
+    """One row of the 学时台账: 学时 a cadre earned (or, negative, a correction), written on
+    the event that earned it (`app/trainings/credits.py`), never computed in a report.
+
+    `key` says what it is for ("reading:{module}", "quiz:{quiz}", "session:{session}",
+    "training:{training}"); the rows of one account, year and key are numbered by
+    `sequence` (a unique index in a migration), so the same credit is never written twice.
+    `year`: the year it was earned in Beijing time. `corrects`: the entry a correction
+    takes back. `evidence`: JSON (lessons and minutes, the attempt and score, the session,
+    the completion)."""
+
+    account = ForeignKey(User, on_delete=OnDelete.restrict)  # first in credit_entry_once
+    year = Integer()
+    source = Varchar(length=20)  # app/trainings/credit_rules.SOURCES
+    key = Varchar(length=60)
+    sequence = Integer(default=1)
+    hours = DoublePrecision(default=0.0)
+    earned_at = Timestamptz(default=TimestamptzNow())
+    training = ForeignKey(Training, null=True, on_delete=OnDelete.restrict)
+    # NO ACTION: checked at the end of a statement, so the whole ledger can be emptied at once.
+    corrects = ForeignKey("self", null=True, on_delete=OnDelete.no_action)
+    evidence = Text(default="{}")
+    note = Text(default="")
+
+
+class CreditRequirement(Row, tablename="credit_requirement"):
+    """年度学时要求: the 学时 a person must earn in a year. `role` and `unit_kind` narrow it
+    ("": any); the most specific one that matches applies (`credit_rules.requirement_for`).
+    One row per year, role and unit kind (a unique index in a migration)."""
+
+    year = Integer()
+    hours = DoublePrecision(default=0.0)
+    role = Varchar(length=20, default="")
+    unit_kind = Varchar(length=40, default="")
+    note = Varchar(length=200, default="")
+    updated_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    updated_at = Timestamptz(default=TimestamptzNow())

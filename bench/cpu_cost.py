@@ -4,11 +4,15 @@
 
 Makes a new demo database (a temporary SQLite file, or with DATABASE_URL=postgresql://… a
 new database on that server, dropped at the end) and serves it with `peixun serve`; serves
-bench/floor.py (one signed-in upsert on Litestar, uvicorn and SQLite) the same way. Then each
+bench/floor.py (one signed-in upsert on Litestar, uvicorn and the same engine: SQLite, or
+asyncpg on a second new PostgreSQL database, also dropped at the end) the same way. Then each
 kind of request alone, as fast as the server answers it over 32 connections: the floor, sign-in
 (POST /login), starting the quiz (drawing a paper), opening the paper, saving one answer,
 submitting. Over each phase it reads the CPU time of the uvicorn processes from /proc and
-divides the workers' time by the requests that succeeded. The load comes from separate client
+divides the workers' time by the requests that succeeded; on PostgreSQL (a server on this
+machine) also the CPU time of the postgres processes (the backends of the benchmark's own
+databases and the server's shared processes, not other databases' backends), reported beside it
+but not in the multiple of the floor. The load comes from separate client
 processes (bench/lean_http.py clients: httpx's would need more CPU than the server), whose CPU
 is not counted. Prints a table with each kind's CPU per request as a multiple of the floor's,
 and sign-ins per second as a share of the argon2 limit (workers / one verification's time,
@@ -23,14 +27,16 @@ import itertools
 import multiprocessing as mp
 import os
 import random
+import re
+import secrets
 import subprocess
 import sys
-import tempfile
 import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from harness import (
@@ -39,6 +45,8 @@ from harness import (
     free_port,
     make_demo,
     percentile,
+    pg_admin,
+    process_cpu,
     server_cpu,
     start_run,
     start_server,
@@ -159,6 +167,41 @@ async def _one(client: AsyncClient, spec: Spec, out: Outcome) -> None:
             out.captured[spec.key] = answers_on(response.text, 100, random.Random(spec.key))
 
 
+# ---------------------------------------------------------------- PostgreSQL's CPU
+
+# A client backend's title names its peer: "127.0.0.1(41932)", "[::1](5432)" or "[local]".
+_PEER = re.compile(r".*\(\d+\)|\[local\]")
+
+
+def postgres_cpu(databases: set[str]) -> tuple[dict[int, float], dict[int, float]]:
+    """CPU seconds of this machine's postgres processes: (the backends connected to one of
+    `databases`, the server's shared processes: postmaster, checkpointer, WAL writer...).
+    Other databases' backends (another run's, a test suite's) are left out."""
+    own: dict[int, float] = {}
+    shared: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            seconds = process_cpu(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        words = title.split()
+        if databases & set(words):
+            own[int(entry.name)] = seconds
+        elif not any(_PEER.fullmatch(word) for word in words):
+            shared[int(entry.name)] = seconds
+    return own, shared
+
+
+def _used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two samples; a process started meanwhile counts from zero."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 # ---------------------------------------------------------------- one phase
 
 
@@ -173,14 +216,22 @@ class Phase:
     master_cpu: float
     client_cores: float
     captured: dict
+    pg_cpu: float | None = None  # the benchmark's own backends
+    pg_shared_cpu: float | None = None  # the server's shared processes
 
     @property
     def cpu_ms(self) -> float:
         return self.worker_cpu / self.ok * 1000 if self.ok else 0.0
 
+    def per_request_ms(self, seconds: float | None) -> str:
+        return f"{seconds / self.ok * 1000:.2f}ms" if seconds is not None and self.ok else "-"
 
-def run_phase(kind: str, master: int, job: Job, procs: int) -> Phase:
-    """`job`'s requests from `procs` client processes; the server's CPU meanwhile."""
+
+def run_phase(
+    kind: str, master: int, job: Job, procs: int, databases: set[str] | None = None
+) -> Phase:
+    """`job`'s requests from `procs` client processes; the server's CPU meanwhile, and with
+    `databases` (PostgreSQL) the postgres processes' CPU for them."""
     context = mp.get_context("spawn")
     ready, go, done, results = (
         context.Barrier(procs + 1),
@@ -205,11 +256,13 @@ def run_phase(kind: str, master: int, job: Job, procs: int) -> Phase:
     for process in processes:
         process.start()
     ready.wait(timeout=300)
+    pg_before = postgres_cpu(databases) if databases else None
     before, master_before = server_cpu(master)
     started = time.time()
     go.set()
     outcomes: list[Outcome] = [results.get(timeout=3600) for _ in processes]
     after, master_after = server_cpu(master)
+    pg_after = postgres_cpu(databases) if databases else None
     done.set()
     for process in processes:
         process.join(timeout=60)
@@ -231,6 +284,9 @@ def run_phase(kind: str, master: int, job: Job, procs: int) -> Phase:
         master_cpu=master_after - master_before,
         client_cores=sum(o.cpu for o in outcomes) / elapsed if elapsed else 0.0,
         captured=captured,
+        # None when no postgres process is visible here (the server on another machine)
+        pg_cpu=_used(pg_before[0], pg_after[0]) if pg_before and pg_after[0] else None,
+        pg_shared_cpu=_used(pg_before[1], pg_after[1]) if pg_before and pg_after[1] else None,
     )
 
 
@@ -253,10 +309,28 @@ def _wait_for(url: str, process: subprocess.Popen) -> None:
     sys.exit("底线服务没有启动：" + process.stderr.read().decode(errors="replace")[-2000:])
 
 
-def floor_phase(folder: Path, sizes: Sizes, workers: int, procs: int) -> Phase:
+def floor_phase(
+    folder: Path | None, sizes: Sizes, workers: int, procs: int, server_url: str | None
+) -> Phase:
+    """The floor app's phase: on a SQLite file in `folder`, or with `server_url` on a new
+    PostgreSQL database there (dropped at the end)."""
+    if not server_url:
+        assert folder is not None
+        return _floor_phase(str(folder / "floor.sqlite3"), sizes, workers, procs, None)
+    name = f"peixun_floor_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(pg_admin(server_url, f'CREATE DATABASE "{name}"'))
+    database = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+    try:
+        return _floor_phase(database, sizes, workers, procs, {name})
+    finally:
+        drop_database(database, server_url)
+
+
+def _floor_phase(
+    database: str, sizes: Sizes, workers: int, procs: int, databases: set[str] | None
+) -> Phase:
     from floor import make_database
 
-    database = str(folder / "floor.sqlite3")
     sessions = make_database(database, sizes.connections * 4)
     port = free_port()
     process = subprocess.Popen(
@@ -289,9 +363,8 @@ def floor_phase(folder: Path, sizes: Sizes, workers: int, procs: int) -> Phase:
             for question in range(1, 31)
             for key, token in sessions
         ]
-        return run_phase(
-            FLOOR, process.pid, Job(base, specs, sizes.connections, sizes.seconds, "/save"), procs
-        )
+        job = Job(base, specs, sizes.connections, sizes.seconds, "/save")
+        return run_phase(FLOOR, process.pid, job, procs, databases)
     finally:
         stop_server(process)
 
@@ -314,12 +387,16 @@ def argon2_seconds(stored: str, count: int) -> float:
 
 
 def peixun_phases(
-    base: str, master: int, usernames: list[str], sizes: Sizes, procs: int
+    base: str,
+    master: int,
+    usernames: list[str],
+    sizes: Sizes,
+    procs: int,
+    databases: set[str] | None,
 ) -> list[Phase]:
     def phase(kind: str, specs: list[Spec], seconds: float | None) -> Phase:
-        return run_phase(
-            kind, master, Job(base, specs, sizes.connections, seconds, "/login"), procs
-        )
+        job = Job(base, specs, sizes.connections, seconds, "/login")
+        return run_phase(kind, master, job, procs, databases)
 
     anonymous = httpx.get(base + "/login").cookies["csrftoken"]
     signing_in = [
@@ -403,7 +480,8 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 def report(phases: list[Phase], verification: float, workers: int) -> None:
     floor = next(p for p in phases if p.kind == FLOOR)
-    columns = (
+    postgres = any(p.pg_cpu is not None for p in phases)
+    columns: tuple[tuple[str, int], ...] = (
         ("请求", 10),
         ("成功", 7),
         ("错误", 6),
@@ -415,6 +493,8 @@ def report(phases: list[Phase], verification: float, workers: int) -> None:
         ("主进程CPU", 11),
         ("客户端", 8),
     )
+    if postgres:
+        columns += (("PG/请求", 10), ("其中共用", 10))
     print("\n" + "".join(_pad(name, width, n > 0) for n, (name, width) in enumerate(columns)))
     for p in phases:
         cells = (
@@ -429,6 +509,11 @@ def report(phases: list[Phase], verification: float, workers: int) -> None:
             f"{p.master_cpu * 1000:.0f}ms",
             f"{p.client_cores:.2f}核",
         )
+        if postgres:
+            cells += (
+                p.per_request_ms(None if p.pg_cpu is None else p.pg_cpu + (p.pg_shared_cpu or 0.0)),
+                p.per_request_ms(p.pg_shared_cpu),
+            )
         print(
             "".join(
                 _pad(cell, width, n > 0)
@@ -441,6 +526,13 @@ def report(phases: list[Phase], verification: float, workers: int) -> None:
         "\nCPU/请求：该阶段服务器各工作进程的 CPU 时间（/proc 中的 utime+stime）除以成功的请求数；"
         "主进程 CPU 为该阶段主进程的合计，不计入。客户端：压测进程合计占用的 CPU 核数（不计入）。"
     )
+    if postgres:
+        print(
+            "PG/请求：该阶段本机 PostgreSQL 服务器进程的 CPU 时间除以成功的请求数，只算连到本次测量"
+            "自己的数据库的后端进程和服务器共用的进程（postmaster、checkpointer、walwriter 等），"
+            "不算连到其他数据库的后端；其中共用：共用进程的部分，同机上其他负载（如测试）也会计入它。"
+            "PG 的 CPU 不计入底线倍数（底线倍数只比工作进程的 CPU）。"
+        )
     print("\n## 与目标对比")
     for p in phases:
         if p.kind in TARGETS and floor.cpu_ms:
@@ -481,8 +573,10 @@ def main() -> None:
 
     bench = start_run()
     database_url, server_url, env = bench.database_url, bench.server_url, bench.env
+    floor_engine = "PostgreSQL，asyncpg 连接池" if server_url else "SQLite"
     print(
-        f"# 每类请求的服务器 CPU：{bench.engine}，{args.workers} 个进程，"
+        f"# 每类请求的服务器 CPU：{bench.engine}，底线 floor.py（{floor_engine}），"
+        f"{args.workers} 个进程，"
         f"{sizes.connections} 个连接，{args.clients_procs} 个压测进程，"
         f"{time.strftime('%Y-%m-%d')}，提交 {bench.commit}"
     )
@@ -490,12 +584,14 @@ def main() -> None:
     try:
         make_demo(env, max(1000, sizes.cadres + 600))
         usernames, demo_hash = asyncio.run(_prepare(sizes.cadres))
-        floor_folder = folder or Path(tempfile.mkdtemp(prefix="peixun-floor-"))
-        phases = [floor_phase(floor_folder, sizes, args.workers, args.clients_procs)]
+        phases = [floor_phase(folder, sizes, args.workers, args.clients_procs, server_url)]
         process, base = start_server(env, args.workers)
+        databases = {urlsplit(database_url).path.lstrip("/")} if server_url else None
         try:
             verification = argon2_seconds(demo_hash, sizes.verifications)
-            phases += peixun_phases(base, process.pid, usernames, sizes, args.clients_procs)
+            phases += peixun_phases(
+                base, process.pid, usernames, sizes, args.clients_procs, databases
+            )
         finally:
             stop_server(process)
     finally:

@@ -1,14 +1,22 @@
 """The floor of this stack: the least a signed-in write request can cost on Litestar, uvicorn
-and SQLite, for bench/cpu_cost.py to compare peixun's requests with.
+and SQLite or PostgreSQL, for bench/cpu_cost.py to compare peixun's requests with.
 
     .venv/bin/python bench/floor.py make PATH SESSIONS      # a new database with N sessions
     FLOOR_DATABASE=PATH .venv/bin/python bench/floor.py serve --port P --workers 2
 
 One handler, POST /save: looks the session up by its cookie, checks the CSRF header against
-it, upserts one answer row in a `BEGIN IMMEDIATE` transaction and answers {"ok": true}.
-SQLite in WAL with synchronous=NORMAL, one connection per worker process kept open, the
-statements run on the event loop's thread (as app/db.py does). Served like `peixun serve`:
-uvicorn, a factory, the same keep-alive and proxy headers.
+it, upserts one answer row in a transaction and answers {"ok": true}.
+
+SQLite (PATH a file): WAL with synchronous=NORMAL, one connection per worker process kept
+open, the statements run on the event loop's thread (as app/db.py does), the transaction
+`BEGIN IMMEDIATE`.
+
+PostgreSQL (PATH a postgresql:// URL of an existing database; `make` replaces the two tables
+in it): asyncpg directly, a pool per worker process of 2 to 10 connections (as app/db.py
+starts Piccolo's), the lookup on one pooled connection and the upsert in a transaction on
+another.
+
+Served like `peixun serve`: uvicorn, a factory, the same keep-alive and proxy headers.
 """
 
 from __future__ import annotations
@@ -41,6 +49,25 @@ UPSERT = (
     " ON CONFLICT (session, question) DO UPDATE SET value = excluded.value,"
     " saved_at = excluded.saved_at"
 )
+PG_SCHEMA = """
+DROP TABLE IF EXISTS answer;
+DROP TABLE IF EXISTS session;
+CREATE TABLE session (key TEXT PRIMARY KEY, csrf TEXT NOT NULL, account INTEGER NOT NULL);
+CREATE TABLE answer (
+    session TEXT NOT NULL, question INTEGER NOT NULL, value TEXT NOT NULL,
+    saved_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (session, question)
+);
+"""
+PG_LOOKUP = "SELECT csrf, account FROM session WHERE key = $1"
+PG_UPSERT = (
+    "INSERT INTO answer (session, question, value, saved_at) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (session, question) DO UPDATE SET value = excluded.value,"
+    " saved_at = excluded.saved_at"
+)
+
+
+def is_postgres(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -54,9 +81,15 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 def make_database(path: str, sessions: int) -> list[tuple[str, str]]:
-    """A new database with `sessions` sessions; their (cookie value, CSRF token)."""
-    Path(path).unlink(missing_ok=True)
+    """A new database with `sessions` sessions; their (cookie value, CSRF token).
+
+    `path` a SQLite file (replaced), or the URL of an existing PostgreSQL database (its two
+    tables replaced)."""
     rows = [(secrets.token_urlsafe(32), secrets.token_hex(32), n) for n in range(sessions)]
+    if is_postgres(path):
+        asyncio.run(_make_postgres(path, rows))
+        return [(key, token) for key, token, _ in rows]
+    Path(path).unlink(missing_ok=True)
     connection = connect(path)
     connection.executescript(SCHEMA)
     with connection:
@@ -64,6 +97,19 @@ def make_database(path: str, sessions: int) -> list[tuple[str, str]]:
         connection.executemany("INSERT INTO session VALUES (?, ?, ?)", rows)
     connection.close()
     return [(key, token) for key, token, _ in rows]
+
+
+async def _make_postgres(url: str, rows: list[tuple[str, str, int]]) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        async with connection.transaction():
+            await connection.execute(PG_SCHEMA)
+            await connection.copy_records_to_table("session", records=rows)
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
 
 
 @post("/save", status_code=200)
@@ -94,10 +140,40 @@ async def save(
     return {"ok": True}
 
 
+@post("/save", status_code=200)
+async def save_postgres(
+    request: Request,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> dict[str, bool]:
+    pool = request.app.state.pool
+    key = request.cookies.get(COOKIE, "")
+    row = await pool.fetchrow(PG_LOOKUP, key)
+    if row is None:
+        raise NotAuthorizedException()
+    if not hmac.compare_digest(request.headers.get("x-csrftoken", ""), row["csrf"]):
+        raise PermissionDeniedException()
+    field, value = next(iter(data.items()))
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(PG_UPSERT, key, int(field.removeprefix("q")), value, time.time())
+    return {"ok": True}
+
+
 def create_app() -> Litestar:
-    app = Litestar([save], debug=False)
-    app.state.db = connect(os.environ["FLOOR_DATABASE"])
-    return app
+    target = os.environ["FLOOR_DATABASE"]
+    if not is_postgres(target):
+        app = Litestar([save], debug=False)
+        app.state.db = connect(target)
+        return app
+
+    async def open_pool(app: Litestar) -> None:
+        import asyncpg
+
+        app.state.pool = await asyncpg.create_pool(target, min_size=2, max_size=10)
+
+    async def close_pool(app: Litestar) -> None:
+        await app.state.pool.close()
+
+    return Litestar([save_postgres], on_startup=[open_pool], on_shutdown=[close_pool], debug=False)
 
 
 def main() -> None:

@@ -169,6 +169,9 @@ class Response:
 
 _HEAD, _LENGTH, _CHUNKED, _UNTIL_CLOSE, _IDLE = range(5)
 _MAX_HEAD = 64 * 1024
+# Like a browser, a connection idle this long is not reused: `peixun serve` closes idle ones
+# after 75 s, and a POST sent just as the server closes it would be lost (never sent twice).
+IDLE_REUSE_SECONDS = 60.0
 
 
 class _Connection(asyncio.Protocol):
@@ -179,6 +182,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.used = False  # a response was read on it: a later close may be an idle timeout
+        self.idle_since = time.monotonic()
         self.buffer = bytearray()
         self.state = _IDLE
         self.waiter: asyncio.Future | None = None
@@ -491,7 +495,8 @@ class AsyncClient:
             connection = None
             while self._idle:
                 candidate = self._idle.pop()
-                if not candidate.closed and _still_open(candidate.transport):
+                fresh = time.monotonic() - candidate.idle_since < IDLE_REUSE_SECONDS
+                if fresh and not candidate.closed and _still_open(candidate.transport):
                     connection = candidate
                     break
                 candidate.abort()
@@ -521,6 +526,7 @@ class AsyncClient:
         if connection.closed:
             self._all.discard(connection)
         else:
+            connection.idle_since = time.monotonic()
             self._idle.append(connection)
         if response.set_cookies:
             for line in response.set_cookies:
@@ -538,7 +544,11 @@ def _still_open(transport: asyncio.Transport) -> bool:
     if transport.is_closing():
         return False
     sock = transport.get_extra_info("socket")
-    return sock is None or not select.select([sock.fileno()], [], [], 0)[0]
+    if sock is None:
+        return True
+    poller = select.poll()  # not select.select: descriptors above 1024 (thousands of users)
+    poller.register(sock.fileno(), select.POLLIN)
+    return not poller.poll(0)
 
 
 def _expire(waiter: asyncio.Future) -> None:

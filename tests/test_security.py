@@ -77,6 +77,8 @@ SLUGS = {
     "completion_id": 1,
     "import_id": 1,
     "amendment_id": 1,
+    "override_id": 1,
+    "requirement_id": 1,
     "code": "ABCDEFGHJK",
 }
 ACCOUNTS = {

@@ -25,6 +25,8 @@ from app.tables import (
     Batch,
     Enrollment,
     Question,
+    Quiz,
+    QuizOverride,
     Training,
     Unit,
     Upload,
@@ -76,6 +78,7 @@ UPLOADS = {
         (".xlsx", ".docx", ".txt", ".md", ".gift"),
     ),
     "enroll_upload": ("trainer", {"batch": "{batch}"}, (".xlsx", ".csv")),
+    "quiz_override_upload": ("trainer", {}, (".xlsx", ".csv")),
 }
 
 
@@ -121,7 +124,7 @@ def junk(size: int) -> bytes:
 
 async def written() -> dict[str, int]:
     """Counts of everything an upload could write."""
-    tables = (Upload, AuditEvent, User, Unit, Question, Enrollment)
+    tables = (Upload, AuditEvent, User, Unit, Question, Enrollment, QuizOverride)
     return {table._meta.tablename: await table.count() for table in tables}
 
 
@@ -132,11 +135,13 @@ async def uploader(client, people, tree):
     await training.save()
     batch = Batch(training=training.id, name="第一期")
     await batch.save()
+    await Quiz(slug="ceshi-ceyan", title="测试测验", max_attempts=1).save()
     urls = {
         "import_upload": "/people/import",
         "course_upload_file": "/course/import",
         "bank_import_upload": "/banks/import",
         "enroll_upload": f"/trainings/{training.id}/enroll/upload",
+        "quiz_override_upload": "/admin/quizzes/ceshi-ceyan/overrides/upload",
     }
 
     async def prepare(name: str):

@@ -29,9 +29,12 @@ from app.course.search import rebuild_search_index
 from app.db import write_transaction
 from app.lib.forms import FormBody
 from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
+from app.quizzes.allowance import allowance, override_of
 from app.quizzes.core import IN_PROGRESS, counted_attempt
+from app.quizzes.overrides import overrides_of
 from app.settings import get_settings
 from app.tables import Attempt, Lesson, LessonProgress, Module, Quiz, User
+from app.trainings.credits import credit_reading
 from app.trainings.progress import refresh_account
 
 # The most a single heartbeat (sent every 15 s while the page is visible) can credit.
@@ -245,12 +248,14 @@ PATH_QUIZ_COLUMNS = (
     Quiz.counted_attempt,
     Quiz.opens_at,
     Quiz.closes_at,
+    Quiz.override_count,
 )
 
 
 async def quiz_facts(account_id: int, quizzes: list[dict[str, Any]]) -> dict[int, QuizFacts]:
     """Where the cadre stands with each quiz (rows of PATH_QUIZ_COLUMNS), by quiz id: passed
-    by the attempt that counts, and whether it can still be taken."""
+    by the attempt that counts, and whether it can still be taken (with the cadre's
+    补考/延期, `app/quizzes/allowance.py`)."""
     if not quizzes:
         return {}
     rows = await (
@@ -264,6 +269,7 @@ async def quiz_facts(account_id: int, quizzes: list[dict[str, Any]]) -> dict[int
         .order_by(Attempt.id)
     )
     now = datetime.now(UTC)
+    overrides = await overrides_of(account_id, quizzes)
     facts = {}
     for quiz in quizzes:
         mine = [r for r in rows if r["quiz"] == quiz["id"]]
@@ -272,11 +278,10 @@ async def quiz_facts(account_id: int, quizzes: list[dict[str, Any]]) -> dict[int
             [(r["id"], r["score"] or 0) for r in finished], quiz["counted_attempt"]
         )
         passed = any(r["id"] == chosen and r["passed"] for r in finished)
-        attempts_left = not quiz["max_attempts"] or len(finished) < quiz["max_attempts"]
-        is_open = (quiz["opens_at"] is None or now >= quiz["opens_at"]) and (
-            quiz["closes_at"] is None or now < quiz["closes_at"]
+        allowed = allowance(quiz, override_of(overrides.get(quiz["id"])))
+        can_take = len(mine) > len(finished) or (
+            allowed.may_start(len(finished)) and allowed.is_open(now)
         )
-        can_take = len(mine) > len(finished) or (attempts_left and is_open)
         facts[quiz["id"]] = QuizFacts(quiz["slug"], quiz["title"], passed, can_take)
     return facts
 
@@ -395,9 +400,12 @@ def _opened_at(token: str | None, account_id: int, lesson_id: int) -> datetime |
     return at if hmac.compare_digest(opened_token(account_id, lesson_id, at), token) else None
 
 
-async def _credit(progress: LessonProgress, cap: timedelta, opened: datetime | None) -> int:
+async def _credit(
+    progress: LessonProgress, cap: timedelta, opened: datetime | None, module_id: int
+) -> int:
     """Add the time since the last heartbeat or the page's opening, whichever is later (at
-    most `cap`), and return the new total."""
+    most `cap`), and return the new total; the module's reading 学时 follow it
+    (`trainings/credits.credit_reading`)."""
     now = datetime.now(UTC)
     elapsed = now - max(progress.last_seen_at, opened or progress.last_seen_at)
     credited = int(max(timedelta(0), min(elapsed, cap)).total_seconds())
@@ -405,6 +413,8 @@ async def _credit(progress: LessonProgress, cap: timedelta, opened: datetime | N
     await LessonProgress.update(
         {LessonProgress.active_seconds: total, LessonProgress.last_seen_at: now}
     ).where(LessonProgress.id == progress.id)
+    if credited:
+        await credit_reading(progress.account, module_id, now)
     return total
 
 
@@ -479,7 +489,7 @@ async def lesson_heartbeat(
     _, lesson = await _lesson(module_slug, lesson_slug)
     progress = await _progress(request.user, lesson)
     opened = _opened_at(data.get("opened"), request.user.id, lesson.id)
-    total = await _credit(progress, HEARTBEAT_CAP, opened)
+    total = await _credit(progress, HEARTBEAT_CAP, opened, lesson.module)
     needed = required_seconds(lesson.characters)
     return Response({"active_seconds": total, "needed": needed, "enough": total >= needed})
 
@@ -494,7 +504,7 @@ async def lesson_done(
     # Without JavaScript no heartbeat arrives: the time since the page was opened counts.
     opened = _opened_at(data.get("opened"), request.user.id, lesson.id)
     cap = HEARTBEAT_CAP if data.get("js") == "1" or opened is None else timedelta(seconds=needed)
-    total = await _credit(progress, cap, opened)
+    total = await _credit(progress, cap, opened, lesson.module)
     here = request.app.route_reverse("lesson", module_slug=module.slug, lesson_slug=lesson.slug)
     if progress.read_at is None and total < needed:
         left = reading_time_text(needed - total)

@@ -39,7 +39,9 @@ from app.quizzes.core import (
     grade_paper,
     paper_of,
 )
+from app.quizzes.overrides import latest_closing
 from app.tables import Answer, Attempt, Mistake, QuestionVersion, User
+from app.trainings.credits import credit_quiz_pass
 from app.trainings.progress import refresh_after_quiz
 
 logger = logging.getLogger("peixun")
@@ -71,6 +73,7 @@ ATTEMPT_COLUMNS = (
     Attempt.quiz.partial_credit.as_alias("partial_credit"),
     Attempt.quiz.review.as_alias("review"),
     Attempt.quiz.closes_at.as_alias("closes_at"),
+    Attempt.quiz.override_count.as_alias("override_count"),
     Attempt.account.name.as_alias("account_name"),
     Attempt.account.unit.path.as_alias("unit_path"),
 )
@@ -131,8 +134,11 @@ class AttemptClosed(Exception):
 # ---------------------------------------------------------------- loading
 
 
-def review_shown(attempt: Mapping[str, Any], now: datetime) -> bool:
-    """Whether the answers and 解析 may be shown, per the quiz's review policy."""
+def review_shown(
+    attempt: Mapping[str, Any], now: datetime, closed_at: datetime | None = None
+) -> bool:
+    """Whether the answers and 解析 may be shown, per the quiz's review policy. `closed_at`:
+    when the quiz closed for every cadre (`review_closing`), if not its own closing."""
     if attempt["practice"] or attempt["quiz_id"] is None:
         return True
     policy = attempt["review"]
@@ -140,8 +146,19 @@ def review_shown(attempt: Mapping[str, Any], now: datetime) -> bool:
         return False
     if policy == "after_close":
         # Answers may still arrive in the grace after the close: not shown before it ends.
-        return attempt["closes_at"] is not None and now >= attempt["closes_at"] + GRACE
+        closed_at = closed_at or attempt["closes_at"]
+        return closed_at is not None and now >= closed_at + GRACE
     return True
+
+
+async def review_closing(attempt: Mapping[str, Any], now: datetime) -> datetime | None:
+    """When the attempt's quiz closed for every cadre: a 补考/延期 may close it later for
+    some, and answers shown after the close wait for them too. Read only when it matters:
+    a quiz reviewed after its close, already closed, with overrides."""
+    closes_at = attempt.get("closes_at")
+    if attempt.get("review") != "after_close" or closes_at is None or now < closes_at + GRACE:
+        return closes_at
+    return await latest_closing(attempt["quiz_id"], closes_at, attempt.get("override_count") or 0)
 
 
 async def answers_hidden_for(account_id: int, now: datetime) -> dict[str, Any] | None:
@@ -272,7 +289,7 @@ async def _prepare_finish(
         wrong = {
             version_at[r.position] for r in grade.items if not r.correct and r.position in given
         }
-    if wrong and review_shown(attempt, now):
+    if wrong and review_shown(attempt, now, await review_closing(attempt, now)):
         rows = await _QUESTIONS_OF.rows(sorted(wrong))
         mistakes = {row["question"]: row["id"] for row in rows}
         known = await _KNOWN_MISTAKES.rows(attempt["account"], list(mistakes))
@@ -301,6 +318,9 @@ async def _write_finish(finish: _Finish, by: str, now: datetime) -> None:
             Answer.attempt == attempt_id, Answer.position.is_in(positions)
         )
     await _note_mistakes(finish, now)
+    attempt = finish.attempt
+    if grade.passed and not attempt["practice"] and attempt["quiz_id"] is not None:
+        await credit_quiz_pass(attempt, grade.score, now)  # 学时: one statement
 
 
 async def _finish_locked(attempt_id: int, by: str, now: datetime) -> Grade:

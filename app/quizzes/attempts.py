@@ -24,6 +24,7 @@ from app.quizzes.answering import (
     finish_if_expired,
     load_attempt,
     past_grace,
+    review_closing,
     review_shown,
     save_responses,
     saved_responses,
@@ -40,6 +41,7 @@ from app.quizzes.core import (
     unanswered_positions,
 )
 from app.quizzes.definitions import finished_attempts, in_progress, window_problem
+from app.quizzes.overrides import allowance_for
 from app.quizzes.paper_html import question_fragments
 from app.tables import Answer, Attempt, AttemptEvent, Lesson, Module, QuestionVersion, Quiz
 
@@ -238,20 +240,29 @@ async def next_try(attempt: Mapping[str, Any], account_id: int, now: datetime) -
     if attempt["practice"] or attempt["quiz_id"] is None or attempt["account"] != account_id:
         return None
     quiz = (
-        await Quiz.select(Quiz.id, Quiz.slug, Quiz.max_attempts, Quiz.opens_at, Quiz.closes_at)
+        await Quiz.select(
+            Quiz.id,
+            Quiz.slug,
+            Quiz.max_attempts,
+            Quiz.time_limit_minutes,
+            Quiz.opens_at,
+            Quiz.closes_at,
+            Quiz.override_count,
+        )
         .where(Quiz.id == attempt["quiz_id"], Quiz.active.eq(True), Quiz.published.eq(True))
         .first()
     )
     if quiz is None:
         return None
     used = len(await finished_attempts(quiz["id"], account_id))
+    allowed, _ = await allowance_for(quiz, account_id)  # with the cadre's 补考/延期
     return {
         "quiz_slug": quiz["slug"],
         "used": used,
-        "max": quiz["max_attempts"],
-        "left": max(0, quiz["max_attempts"] - used) if quiz["max_attempts"] else None,
+        "max": allowed.max_attempts,
+        "left": allowed.attempts_left(used),
         "current": await in_progress(quiz["id"], account_id),
-        "closed": window_problem(quiz, now),
+        "closed": window_problem(quiz, now, allowed),
     }
 
 
@@ -286,7 +297,7 @@ async def attempt_result(request: Request, attempt_id: FromPath[int]) -> Templat
     responses = await saved_responses(attempt["id"])
     # While the reader answers a quiz, no result shows answers (practice, earlier attempts).
     hidden_by = await answers_hidden_for(request.user.id, now)
-    shown = hidden_by is None and review_shown(attempt, now)
+    shown = hidden_by is None and review_shown(attempt, now, await review_closing(attempt, now))
     answers = await Answer.select(Answer.position, Answer.correct, Answer.awarded).where(
         Answer.attempt == attempt["id"]
     )

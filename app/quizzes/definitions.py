@@ -8,7 +8,7 @@ their order and their option order are stored with it, so later edits change not
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 
 from app.db import Prepared, Statement, write_transaction
 from app.lib.seeding import KEEP, TAKE, TAKE_HINT, choose, fingerprint
+from app.quizzes.allowance import Allowance
 from app.quizzes.answering import close_practice, finish_if_expired
 from app.quizzes.core import (
     COUNTED_POLICIES,
@@ -37,6 +38,7 @@ from app.quizzes.core import (
     total_points,
 )
 from app.quizzes.files import QuizFileError, QuizSpec, parse_quiz_file
+from app.quizzes.overrides import allowance_for
 from app.settings import get_settings
 from app.tables import (
     Attempt,
@@ -275,13 +277,17 @@ async def sync_quizzes(
 # ---------------------------------------------------------------- attempts: starting
 
 
-def window_problem(quiz: dict[str, Any], now: datetime) -> str | None:
-    """Why the quiz is not open at `now`, or None."""
+def window_problem(
+    quiz: dict[str, Any], now: datetime, allowed: Allowance | None = None
+) -> str | None:
+    """Why the quiz is not open at `now`, or None; `allowed`, the cadre's allowance
+    (`app/quizzes/allowance.py`), may close it later than the quiz's own closing."""
     tz = get_settings().timezone
+    closes_at = allowed.closes_at if allowed is not None else quiz["closes_at"]
     if quiz["opens_at"] and now < quiz["opens_at"]:
         return f"测验将于 {quiz['opens_at'].astimezone(tz):%Y-%m-%d %H:%M} 开放。"
-    if quiz["closes_at"] and now >= quiz["closes_at"]:
-        return f"测验已于 {quiz['closes_at'].astimezone(tz):%Y-%m-%d %H:%M} 关闭。"
+    if closes_at and now >= closes_at:
+        return f"测验已于 {closes_at.astimezone(tz):%Y-%m-%d %H:%M} 关闭。"
     return None
 
 
@@ -344,11 +350,13 @@ async def _open_attempt(quiz: dict[str, Any], user: User, now: datetime) -> int:
         current["id"], now, current["deadline_at"]
     ):
         return current["id"]
-    if problem := window_problem(quiz, now):
+    # The cadre's 补考/延期, read only when the quiz has any (`app/quizzes/overrides.py`).
+    allowed, _ = await allowance_for(quiz, user.id)
+    if problem := window_problem(quiz, now, allowed):
         raise QuizRefused(problem)
     done = await finished_attempts(quiz["id"], user.id)
-    if quiz["max_attempts"] and len(done) >= quiz["max_attempts"]:
-        raise QuizRefused(f"这个测验最多可以作答 {quiz['max_attempts']} 次，您已经用完了。")
+    if not allowed.may_start(len(done)):
+        raise QuizRefused(f"这个测验最多可以作答 {allowed.max_attempts} 次，您已经用完了。")
     rules = rules_of(quiz["rules"])
     try:
         paper = draw_paper(
@@ -360,11 +368,7 @@ async def _open_attempt(quiz: dict[str, Any], user: User, now: datetime) -> int:
         )
     except DrawError as error:
         raise QuizRefused(f"题库中的题目不够，暂时无法开始：{error}") from None
-    deadline = quiz["closes_at"]  # an untimed attempt still ends when the quiz closes
-    if quiz["time_limit_minutes"]:
-        deadline = now + timedelta(minutes=quiz["time_limit_minutes"])
-        if quiz["closes_at"]:
-            deadline = min(deadline, quiz["closes_at"])
+    deadline = allowed.deadline(now)  # fixed now: a deadline never changes afterwards
     attempt = Attempt(
         quiz=quiz["id"],
         account=user.id,
@@ -404,6 +408,7 @@ QUIZ_COLUMNS = (
     Quiz.opens_at,
     Quiz.closes_at,
     Quiz.published,
+    Quiz.override_count,
     Quiz.module.slug.as_alias("module_slug"),
     Quiz.module.title.as_alias("module_title"),
 )
@@ -435,6 +440,7 @@ async def quiz_page(request: Request, quiz_slug: FromPath[str]) -> Template:
     done = await finished_attempts(quiz["id"], user.id)
     counted = counted_attempt([(a["id"], a["score"] or 0) for a in done], quiz["counted_attempt"])
     current = await in_progress(quiz["id"], user.id)
+    allowed, override = await allowance_for(quiz, user.id)
     return Template(
         "quizzes/quiz.html",
         context={
@@ -445,8 +451,10 @@ async def quiz_page(request: Request, quiz_slug: FromPath[str]) -> Template:
             "attempts": done,
             "counted": counted,
             "current": current,
-            "closed": window_problem(quiz, datetime.now(UTC)),
-            "attempts_left": (quiz["max_attempts"] - len(done)) if quiz["max_attempts"] else None,
+            "closed": window_problem(quiz, datetime.now(UTC), allowed),
+            "attempts_left": allowed.attempts_left(len(done)),
+            "allowed": allowed,
+            "override": override if allowed.extended else None,
             "review_policies": REVIEW_POLICIES,
             "counted_policies": COUNTED_POLICIES,
         },

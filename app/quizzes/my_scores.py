@@ -1,6 +1,7 @@
 """我的成绩: every quiz a person may take or has taken, with the score that counts (by the
-quiz's counted-attempt rule, `core.counted_attempt`), the attempts used and left, and a link
-to each finished attempt's result. Scores only: no answer or 解析 is on this page."""
+quiz's counted-attempt rule, `core.counted_attempt`), the attempts used and left (with the
+person's 补考/延期, `app/quizzes/allowance.py`), and a link to each finished attempt's result.
+Scores only: no answer or 解析 is on this page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
+from app.quizzes.allowance import allowance, override_of
 from app.quizzes.core import COUNTED_POLICIES, IN_PROGRESS, counted_attempt
+from app.quizzes.overrides import overrides_of
 from app.tables import Attempt, Quiz
 
 
@@ -42,6 +45,10 @@ async def quiz_scores(account_id: int) -> list[dict[str, Any]]:
         Quiz.slug,
         Quiz.title,
         Quiz.max_attempts,
+        Quiz.time_limit_minutes,
+        Quiz.opens_at,
+        Quiz.closes_at,
+        Quiz.override_count,
         Quiz.counted_attempt,
         Quiz.pass_mark,
         Quiz.full_marks,
@@ -53,6 +60,7 @@ async def quiz_scores(account_id: int) -> list[dict[str, Any]]:
     quizzes.sort(
         key=lambda q: (q["module_order"] is None, q["module_order"] or 0, q["title"], q["id"])
     )
+    overrides = await overrides_of(account_id, quizzes)
     for quiz in quizzes:
         mine = [row for row in attempts if row["quiz"] == quiz["id"]]
         done = [row for row in mine if row["status"] != IN_PROGRESS]
@@ -63,7 +71,10 @@ async def quiz_scores(account_id: int) -> list[dict[str, Any]]:
         quiz["counted"] = next((row for row in done if row["id"] == counted_id), None)
         quiz["counted_rule"] = COUNTED_POLICIES.get(quiz["counted_attempt"], "")
         quiz["used"] = len(done)
-        quiz["left"] = max(0, quiz["max_attempts"] - len(done)) if quiz["max_attempts"] else None
+        allowed = allowance(quiz, override_of(overrides.get(quiz["id"])))
+        quiz["allowed"] = allowed
+        quiz["override"] = overrides.get(quiz["id"]) if allowed.extended else None
+        quiz["left"] = allowed.attempts_left(len(done))
         quiz["current"] = next((row for row in mine if row["status"] == IN_PROGRESS), None)
         quiz["open"] = bool(quiz["active"] and quiz["published"])
     return quizzes

@@ -2,11 +2,20 @@
 
 from typing import Any
 
-from app.quizzes import admin, attempts, definitions, mistakes, my_scores, score_file
+from app.quizzes import (
+    admin,
+    attempts,
+    definitions,
+    mistakes,
+    my_scores,
+    override_pages,
+    score_file,
+)
 
 ROUTES: list[Any] = [
     definitions.router,
     admin.router,
+    override_pages.router,
     attempts.router,
     mistakes.router,
     *my_scores.route_handlers,

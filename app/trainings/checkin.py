@@ -18,7 +18,7 @@ import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -30,6 +30,7 @@ from app.lib.parsing import valid_id
 from app.settings import get_settings
 from app.tables import Attendance, AuditEvent, ClassSession, Enrollment, User
 from app.trainings.access import load_training
+from app.trainings.credits import credit_attendance
 from app.trainings.progress import recompute
 
 CODE_LENGTH = 6
@@ -219,6 +220,16 @@ async def update_session(
             None,
             f"修改面授课程 {session_text(session)}：" + "；".join(changes),
         )
+        if float(session["hours"]) != float(values["hours"]):
+            attended = await Attendance.select(Attendance.account).where(
+                Attendance.session == session["id"]
+            )
+            await credit_attendance(
+                session["id"],
+                [row["account"] for row in attended],
+                datetime.now(UTC),
+                f"更正：面授课程学时由 {session['hours']:g} 改为 {values['hours']:g}",
+            )
     if float(session["hours"]) != float(values["hours"]):
         await recompute(session["training_id"], await batch_accounts(session["batch"]))
     return changes
@@ -426,6 +437,8 @@ async def check_in(
                 {Attendance.present: True, Attendance.method: "code", Attendance.marked_by: None}
             ).where(Attendance.id == row["id"])
             already = False
+        if not already:
+            await credit_attendance(live["id"], [account_id], now)
     if not already:
         await recompute(live["training_id"], [account_id])
     enrollment = (
@@ -515,6 +528,7 @@ async def save_attendance(
                     actor_id=actor_id,
                 )
                 changed.append(account)
+            await credit_attendance(session["id"], changed, datetime.now(UTC))
     if changed:
         await recompute(session["training_id"], changed)
     return AttendanceSaved(marked, unmarked)

@@ -29,6 +29,7 @@ from app.tables import (
     TrainingModule,
 )
 from app.trainings.completion import Facts, evaluate, lacks_text
+from app.trainings.credits import credit_completion
 
 CHUNK = 500
 _CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -214,11 +215,12 @@ async def recompute(training_id: int, account_ids: Iterable[int] | None = None) 
                     attendance_share=training["attendance_share"],
                     credit_hours=training["credit_hours"],
                 )
-                completed += await _store(training_id, enrollment, facts, now)
+                completed += await _store(training, enrollment, facts, now)
     return completed
 
 
-async def _store(training_id: int, enrollment: dict, facts: Facts, now: datetime) -> int:
+async def _store(training: dict, enrollment: dict, facts: Facts, now: datetime) -> int:
+    training_id = training["id"]
     progress = evaluate(facts)
     values = {
         Enrollment.lessons_required: progress.lessons_required,
@@ -234,18 +236,24 @@ async def _store(training_id: int, enrollment: dict, facts: Facts, now: datetime
     if newly:
         # A completion, once earned, stays: later changes to the course don't take it away.
         values[Enrollment.completed_at] = now
-        await Completion.insert(
-            Completion(
-                training=training_id,
-                account=enrollment["account"],
-                enrollment=enrollment["id"],
-                completed_at=now,
-                evidence=json.dumps(progress.evidence(facts), ensure_ascii=False),
-                hours=progress.hours,
-                score=progress.quiz_score,
-                code=certificate_code(),
+        stored = (
+            await Completion.insert(
+                Completion(
+                    training=training_id,
+                    account=enrollment["account"],
+                    enrollment=enrollment["id"],
+                    completed_at=now,
+                    evidence=json.dumps(progress.evidence(facts), ensure_ascii=False),
+                    hours=progress.hours,
+                    score=progress.quiz_score,
+                    code=certificate_code(),
+                )
             )
-        ).on_conflict(action="DO NOTHING")
+            .on_conflict(action="DO NOTHING")
+            .returning(Completion.id)
+        )
+        if stored:  # the training's 学时 (app/trainings/credits.py)
+            await credit_completion(enrollment["account"], training, stored[0]["id"], now)
     await Enrollment.update(values).where(Enrollment.id == enrollment["id"])
     return int(newly)
 

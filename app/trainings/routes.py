@@ -1,4 +1,5 @@
-"""The routes of trainings: trainings and batches, enrollment, attendance, certificates."""
+"""The routes of trainings: trainings and batches, enrollment, attendance, certificates,
+the yearly 学时 requirement."""
 
 from typing import Any
 
@@ -11,6 +12,7 @@ from app.trainings import (
     mine,
     my_certificates,
     pages,
+    requirements,
 )
 
 ROUTES: list[Any] = [
@@ -23,4 +25,5 @@ ROUTES: list[Any] = [
     attendance.checkin_router,
     attendance_sheet.router,
     certificates.router,
+    requirements.router,
 ]
