@@ -324,6 +324,14 @@ _IN_PROGRESS = Prepared(
 )
 
 
+# The other columns take their defaults (in progress, not practice, no result yet).
+_NEW_ATTEMPT = Statement(
+    Attempt,
+    'INSERT INTO "attempt" ("quiz", "account", "paper", "started_at", "deadline_at") '
+    'VALUES ({}, {}, {}, {}, {}) RETURNING "id"',
+)
+
+
 async def finished_attempts(quiz_id: int, account_id: int) -> list[dict[str, Any]]:
     return await _FINISHED.rows(quiz_id, account_id)
 
@@ -369,23 +377,16 @@ async def _open_attempt(quiz: dict[str, Any], user: User, now: datetime) -> int:
     except DrawError as error:
         raise QuizRefused(f"题库中的题目不够，暂时无法开始：{error}") from None
     deadline = allowed.deadline(now)  # fixed now: a deadline never changes afterwards
-    attempt = Attempt(
-        quiz=quiz["id"],
-        account=user.id,
-        paper=paper_json(paper),
-        started_at=now,
-        deadline_at=deadline,
-    )
     try:
         async with write_transaction():
-            await attempt.save()
+            (row,) = await _NEW_ATTEMPT.rows(quiz["id"], user.id, paper_json(paper), now, deadline)
     except Exception:
         # Most likely the one-in-progress constraint: another request started it first.
         again = await in_progress(quiz["id"], user.id)
         if again is None:
             raise
         return again["id"]
-    return attempt.id
+    return row["id"]
 
 
 # ---------------------------------------------------------------- pages
