@@ -197,9 +197,18 @@ _HASHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLim
 )
 
 
+# Verifications at once per process. One per process left a core idle whenever the workers'
+# connections were shared unevenly (bench/cpu_cost.py: 67 % of argon2's limit); two let the
+# busier process use both cores (77 %), and still keep a rush of sign-ins from piling dozens
+# of 19 MiB hashes onto two cores.
+HASHES_PER_PROCESS = 2
+
+
 def _hashing() -> anyio.CapacityLimiter:
-    """This event loop's one thread for verifying passwords."""
-    return _HASHERS.setdefault(asyncio.get_running_loop(), anyio.CapacityLimiter(1))
+    """This event loop's threads for verifying passwords."""
+    return _HASHERS.setdefault(
+        asyncio.get_running_loop(), anyio.CapacityLimiter(HASHES_PER_PROCESS)
+    )
 
 
 TIDY_EVERY = timedelta(minutes=1)
@@ -239,9 +248,9 @@ async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
 
     found = await _PERSON.rows(username)
     user = _loaded(User, found[0]) if found else None
-    # argon2 takes tens of milliseconds: off the event loop, so other requests go on; one at
-    # a time per process, as many as there are workers (cores), which is what the hash allows:
-    # more at once only share the cores and the memory argon2 fills, each taking longer.
+    # argon2 takes tens of milliseconds: off the event loop, so other requests go on; a few at
+    # a time per process (`HASHES_PER_PROCESS`): more at once only share the cores and the
+    # memory argon2 fills, each taking longer.
     stored = user.password_hash if user is not None else _DUMMY_HASH
     ok = (
         await anyio.to_thread.run_sync(verify_password, stored, password, limiter=_hashing())
@@ -258,8 +267,9 @@ async def login_submit(request: Request, data: FormBody) -> Template | Redirect:
     if not user.active:
         return _login_page(request, username, "该账号已停用，请联系单位管理员。", 403)
 
-    await _MARK_TRY.rows(True, False, attempt.id)
-    await _SIGNED_IN_AT.rows(now, user.id)
+    async with write_transaction():  # one commit for both
+        await _MARK_TRY.rows(True, False, attempt.id)
+        await _SIGNED_IN_AT.rows(now, user.id)
     await _tidy(now)
     rotate_session(request)
     request.set_session(
