@@ -20,6 +20,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from app.accounts import audit
 from app.accounts.cadre_import import Problem, normalize_phone
 from app.accounts.guards import in_scope, scope_path
+from app.accounts.listed import accounts_named
 from app.db import Statement, write_transaction
 from app.lib.parsing import valid_id
 from app.lib.sheets import ImportFileError
@@ -313,22 +314,11 @@ async def plan_upload(
         rows = read_override_list(filename, content)
     except ImportFileError as error:
         return GrantPlan([], [Problem(None, None, str(error))])
-    phones = sorted({normalize_phone(r.values["手机号"]) for r in rows} - {None})
-    staff_nos = sorted({r.values["工号"] for r in rows if r.values["工号"]})
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, max(len(phones), len(staff_nos)), CHUNK):
-        conditions = []
-        if chunk := phones[start : start + CHUNK]:
-            conditions += [User.phone.is_in(chunk), User.username.is_in(chunk)]
-        if chunk := staff_nos[start : start + CHUNK]:
-            conditions.append(User.staff_no.is_in(chunk))
-        where = conditions[0]
-        for condition in conditions[1:]:
-            where = where | condition
-        rows_found = await User.select(*CADRE_COLUMNS, User.username).where(where)
-        found.update({row["id"]: row for row in rows_found})
+    phones = {normalize_phone(r.values["手机号"]) for r in rows} - {None}
+    staff_nos = {r.values["工号"] for r in rows if r.values["工号"]}
+    found = await accounts_named(phones, staff_nos)
     cadres = []
-    for row in found.values():
+    for row in found:
         username = row.pop("username")
         # A cadre signs in with their phone number: an account may have it only as its name.
         phone = row["phone"] or (username if normalize_phone(username) == username else "")

@@ -22,6 +22,7 @@ from app.accounts import audit
 from app.accounts.auth import normalize_username
 from app.accounts.cadre_import import Problem, normalize_phone
 from app.accounts.guards import scope_path
+from app.accounts.listed import accounts_named
 from app.db import write_transaction
 from app.lib.parsing import valid_id
 from app.lib.sheets import ImportFileError
@@ -154,24 +155,8 @@ async def plan_upload(
         return EnrollPlan([], [Problem(None, None, str(error))])
     phones = {normalize_phone(r.values["手机号"]) for r in rows} - {None}
     usernames = {normalize_username(r.values["用户名"]) for r in rows if r.values["用户名"]}
-    keys = sorted(phones | usernames)
-    staff_nos = sorted({r.values["工号"] for r in rows if r.values["工号"]})
-    found: dict[int, dict] = {}
-    columns = (
-        User.id, User.name, User.username, User.phone, User.staff_no, User.role, User.active,
-        User.unit.name.as_alias("unit_name"), User.unit.path.as_alias("unit_path"),
-    )  # fmt: skip
-    for start in range(0, max(len(keys), len(staff_nos)), CHUNK):
-        conditions = []
-        if chunk := keys[start : start + CHUNK]:
-            conditions += [User.phone.is_in(chunk), User.username.is_in(chunk)]
-        if chunk := staff_nos[start : start + CHUNK]:
-            conditions.append(User.staff_no.is_in(chunk))
-        where = conditions[0]
-        for condition in conditions[1:]:
-            where = where | condition
-        found.update({row["id"]: row for row in await User.select(*columns).where(where)})
-    accounts = [Account(**row) for row in found.values()]
+    staff_nos = {r.values["工号"] for r in rows if r.values["工号"]}
+    accounts = [Account(**row) for row in await accounts_named(phones | usernames, staff_nos)]
     return check_enrollment_rows(
         rows,
         accounts,
