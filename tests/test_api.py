@@ -478,6 +478,8 @@ async def test_the_openapi_schema_documents_the_api_only(client, db):
         f"{API}/trainings/{{training_id}}/batches",
         f"{API}/trainings/{{training_id}}/summary",
         f"{API}/trainings/{{training_id}}/roster",
+        f"{API}/credits/summary",
+        f"{API}/credits/cadres",
     }
     roster = schema["paths"][f"{API}/trainings/{{training_id}}/roster"]["get"]
     assert {p["name"] for p in roster["parameters"]} == {

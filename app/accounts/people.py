@@ -25,6 +25,7 @@ from app.db import write_transaction
 from app.lib.downloads import XLSX, file_chunks, stream_download
 from app.lib.forms import FormBody
 from app.lib.pagination import Page
+from app.settings import get_settings
 from app.tables import ROLES, UNIT_KINDS, Unit, User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,50}\Z")
@@ -191,6 +192,7 @@ async def people_list(
     pager = Page(number=page, total=await User.count().where(*filters.conditions))
     people = await people_in_order(filters).offset(pager.offset).limit(pager.size)
     query = {"q": filters.q, "unit": filters.unit or "", "role": role, "status": status}
+    this_year = datetime.now(get_settings().timezone).year
     return Template(
         "people/list.html",
         context={
@@ -199,6 +201,8 @@ async def people_list(
             "units": await units_in_scope(user),
             "roles": ROLES,
             "filters": {"q": filters.q, "unit": filters.unit, "role": role, "status": status},
+            # Years offered for the unit's 学习档案 .zip (trainings/record_pages.py).
+            "record_years": [this_year - n for n in range(3)],
             "xlsx_url": request.app.route_reverse("people_xlsx")
             + "?"
             + urlencode({k: v for k, v in query.items() if v}),

@@ -107,3 +107,58 @@ class Roster(msgspec.Struct):
     page_size: int
     pages: int
     items: list[RosterEntry]
+
+
+class CreditNumbers(msgspec.Struct):
+    cadres: Annotated[int, msgspec.Meta(description="干部人数")]
+    hours: Annotated[float, msgspec.Meta(description="学时合计（取自学时台账，含更正）")]
+    average_hours: Annotated[float | None, msgspec.Meta(description="人均学时；无干部时为 null")]
+    below: Annotated[int, msgspec.Meta(description="未达到年度学时要求的人数")]
+
+
+class CreditUnit(msgspec.Struct):
+    """一个单位本级（不含下级单位）干部的年度学时。"""
+
+    unit_id: int
+    name: str
+    depth: Annotated[int, msgspec.Meta(description="在全市组织树中的层级，市总工会为 0")]
+    level: Annotated[int, msgspec.Meta(description="相对令牌所属单位的层级，令牌单位为 0")]
+    cadres: int
+    hours: float
+    average_hours: float | None
+    below: int
+    subtree: Annotated[CreditNumbers, msgspec.Meta(description="本单位及全部下级单位的小计")]
+
+
+class CreditSummary(msgspec.Struct):
+    year: int
+    units: Annotated[list[CreditUnit], msgspec.Meta(description="令牌范围内的单位，按组织树顺序")]
+    total: Annotated[CreditNumbers, msgspec.Meta(description="令牌范围内的合计")]
+
+
+class CadreCredit(msgspec.Struct):
+    """一名干部的年度学时（不含手机号等个人联系信息）。"""
+
+    cadre_id: int
+    name: str
+    position: str
+    unit: UnitRef
+    hours: Annotated[float, msgspec.Meta(description="学时合计")]
+    by_source: Annotated[
+        dict[str, float],
+        msgspec.Meta(
+            description="按来源的学时：reading 阅读、quiz 测验、session 面授、training 培训结业"
+        ),
+    ]
+    required: Annotated[float | None, msgspec.Meta(description="适用的年度学时要求；没有时为 null")]
+    missing: Annotated[float, msgspec.Meta(description="距年度要求尚差的学时")]
+    below: Annotated[bool, msgspec.Meta(description="是否未达到年度要求")]
+
+
+class CadreCreditList(msgspec.Struct):
+    year: int
+    total: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[CadreCredit]

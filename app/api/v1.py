@@ -29,6 +29,11 @@ from app.api.errors import ApiError, exception_handlers
 from app.api.schemas import (
     BatchList,
     BatchOut,
+    CadreCredit,
+    CadreCreditList,
+    CreditNumbers,
+    CreditSummary,
+    CreditUnit,
     Numbers,
     Roster,
     RosterEntry,
@@ -39,6 +44,12 @@ from app.api.schemas import (
     UnitSummary,
 )
 from app.lib.parsing import MAX_ID, valid_id
+from app.reports.credit_report import (
+    CreditReport,
+    credit_figure_cells,
+    load_credit_report_at,
+    parse_year,
+)
 from app.reports.queries import Filters, load_breakdown, roster_slice
 from app.reports.rows import (
     ROSTER_WIDTH,
@@ -53,6 +64,7 @@ from app.reports.strokes import stroke_key
 from app.reports.summary import Figures
 from app.tables import TRAINING_KINDS, Batch, Training, Unit
 from app.trainings.access import token_training, visible_to_token
+from app.trainings.credit_rules import SOURCES
 
 API_PATH = "/api/v1"
 SCHEMA_PATH = f"{API_PATH}/schema"
@@ -283,9 +295,140 @@ async def training_roster(
     )
 
 
+# ---------------------------------------------------------------------------------------
+# 学时 by unit: the report of app/reports/credit_report.py, within the token's subtree.
+
+
+async def _unit_path(access: Access, unit: int | None) -> str:
+    """The token's subtree, or the unit asked for within it (404 none, 403 outside)."""
+    if unit is None:
+        return access.path
+    row = None
+    if valid_id(unit):
+        row = await Unit.select(Unit.path).where(Unit.id == unit).first()
+    if row is None:
+        raise NotFoundException("没有找到这个单位。")
+    if not row["path"].startswith(access.path):
+        raise PermissionDeniedException("这个单位不在令牌的单位范围内。")
+    return row["path"]
+
+
+def _credit_numbers(figures: Figures) -> CreditNumbers:
+    cadres, hours, average, below = credit_figure_cells(figures)
+    return CreditNumbers(
+        cadres=int(cadres or 0),
+        hours=float(hours or 0),
+        average_hours=None if average is None else float(average),
+        below=int(below or 0),
+    )
+
+
+async def _credit_report(access: Access, year: int | None, unit: int | None) -> CreditReport:
+    path = await _unit_path(access, unit)
+    return await load_credit_report_at(None, path, parse_year(year))
+
+
+_YEAR = Parameter(ge=2000, le=2100, description="年度，默认为今年")
+_CREDIT_ERRORS = {
+    **_ERRORS,
+    403: ResponseSpec(ApiError, description="所选单位不在令牌的单位范围内"),
+    404: ResponseSpec(ApiError, description="单位不存在"),
+}
+
+
+@get(
+    "/credits/summary",
+    name="api_credit_summary",
+    summary="按单位汇总的年度学时",
+    responses=_CREDIT_ERRORS,
+)
+async def credit_summary(
+    access: NamedDependency[Access],
+    year: Annotated[int | None, _YEAR] = None,
+    unit: Annotated[int | None, Parameter(description="只统计这个单位及其下级单位")] = None,
+) -> CreditSummary:
+    """令牌范围内每个单位本级干部的人数、学时合计、人均学时和未达到年度学时要求的人数，连同本单位及下级单位的小计，以及合计。"""
+    report = await _credit_report(access, year, unit)
+    breakdown = report.breakdown
+    out = []
+    for u in report.units:  # in tree order
+        own = breakdown.own_figures(u["id"])
+        if not u["active"] and not own.enrolled:
+            continue
+        numbers = _credit_numbers(own)
+        out.append(
+            CreditUnit(
+                unit_id=u["id"],
+                name=u["name"],
+                depth=u["depth"],
+                level=u["depth"] - access.depth,
+                cadres=numbers.cadres,
+                hours=numbers.hours,
+                average_hours=numbers.average_hours,
+                below=numbers.below,
+                subtree=_credit_numbers(breakdown.subtree_figures(u["path"])),
+            )
+        )
+    return CreditSummary(year=report.year, units=out, total=_credit_numbers(breakdown.total))
+
+
+@get(
+    "/credits/cadres",
+    name="api_credit_cadres",
+    summary="干部年度学时和学时催学名单",
+    responses=_CREDIT_ERRORS,
+)
+async def credit_cadres(
+    access: NamedDependency[Access],
+    year: Annotated[int | None, _YEAR] = None,
+    unit: Annotated[int | None, Parameter(description="只列出这个单位及其下级单位的干部")] = None,
+    below: Annotated[
+        bool, Parameter(description="只列出未达到年度学时要求的干部（学时催学名单）")
+    ] = False,
+    page: Annotated[int, Parameter(ge=1, le=MAX_ID, description="页码，从 1 开始")] = 1,
+    page_size: Annotated[
+        int, Parameter(ge=1, le=MAX_PAGE_SIZE, description=f"每页条数，最多 {MAX_PAGE_SIZE}")
+    ] = 500,
+) -> CadreCreditList:
+    """令牌范围内每名干部的年度学时（合计和按来源）、适用的年度要求和尚差学时，按单位（组织树顺序）和姓氏笔画排序，分页。"""
+    report = await _credit_report(access, year, unit)
+    cadres = await report.cadres(below_only=below)
+    start = (page - 1) * page_size
+    return CadreCreditList(
+        year=report.year,
+        total=len(cadres),
+        page=page,
+        page_size=page_size,
+        pages=max(1, -(-len(cadres) // page_size)),
+        items=[
+            CadreCredit(
+                cadre_id=c.account,
+                name=c.name,
+                position=c.position,
+                unit=UnitRef(id=c.unit, name=c.unit_name),
+                hours=float(hours_cell(c.total)),
+                by_source={
+                    s: float(hours_cell(h)) for s, h in zip(SOURCES, c.sources, strict=True)
+                },
+                required=c.required,
+                missing=float(hours_cell(c.missing)),
+                below=c.below,
+            )
+            for c in cadres[start : start + page_size]
+        ],
+    )
+
+
 router = Router(
     path=API_PATH,
-    route_handlers=[list_trainings, training_batches, training_summary, training_roster],
+    route_handlers=[
+        list_trainings,
+        training_batches,
+        training_summary,
+        training_roster,
+        credit_summary,
+        credit_cadres,
+    ],
     dependencies={"access": Provide(token_access)},
     exception_handlers=exception_handlers,
     # The app leaves its HTML pages out of the schema; the API is what it documents.

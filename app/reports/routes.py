@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from app.reports import dashboard, files, pages
+from app.reports import credit_pages, dashboard, files, pages
 
 ROUTES: list[Any] = [
     dashboard.router,
     pages.router,
     files.router,
+    credit_pages.router,
 ]

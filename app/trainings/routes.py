@@ -1,5 +1,5 @@
 """The routes of trainings: trainings and batches, enrollment, attendance, certificates,
-the yearly 学时 requirement."""
+the yearly 学时 requirement, the 学习档案."""
 
 from typing import Any
 
@@ -12,6 +12,7 @@ from app.trainings import (
     mine,
     my_certificates,
     pages,
+    record_pages,
     requirements,
 )
 
@@ -26,4 +27,6 @@ ROUTES: list[Any] = [
     attendance_sheet.router,
     certificates.router,
     requirements.router,
+    *record_pages.route_handlers,
+    record_pages.router,
 ]
