@@ -29,7 +29,7 @@ import time
 from datetime import UTC, datetime
 
 from harness import PROJECT, drop_database, prepare_database, use_database
-from rosters import POSITIONS, _name
+from rosters import populate
 
 sys.path.insert(0, str(PROJECT))
 
@@ -42,47 +42,15 @@ INDEXES = ["DROP INDEX IF EXISTS credit_entry_report"]
 
 
 async def build(cadres: int, unit_count: int, entries: int, seed: int) -> None:
-    from app.accounts.units import create_unit
     from app.db import write_transaction
-    from app.tables import CreditEntry, CreditRequirement, Unit, User
+    from app.tables import CreditEntry, CreditRequirement, User
 
     rng = random.Random(seed)
-    counties = max(1, unit_count // 25)
+    started = time.perf_counter()
+    await populate(unit_count, cadres, rng, "焦作市总工会")
     async with write_transaction():
-        city = await create_unit("焦作市总工会", "city_federation", None)
-        units: list[Unit] = []
-        parents = []
-        for n in range(counties):
-            county = await create_unit(f"第{n + 1}县区总工会", "county_federation", city, n)
-            parents.append(county)
-            units.append(county)
-        for n in range(unit_count - 1 - counties):
-            parent = parents[n % counties]
-            units.append(
-                await create_unit(f"{parent.name}第{n + 1}基层工会", "grassroots_union", parent, n)
-            )
-        admin = User(username="bench-admin", name="王市总", role="federation_admin", unit=city.id)
-        await admin.save()
         await CreditRequirement(year=YEAR, hours=24.0).save()
         await CreditRequirement(year=YEAR, hours=30.0, unit_kind="county_federation").save()
-    started = time.perf_counter()
-    weights = [rng.uniform(0.2, 1.8) for _ in units]
-    homes = rng.choices(units, weights=weights, k=cadres)
-    for start in range(0, cadres, CHUNK):
-        async with write_transaction():
-            await User.insert(
-                *(
-                    User(
-                        username=f"b{n:07d}",
-                        name=_name(rng),
-                        unit=homes[n].id,
-                        position=rng.choice(POSITIONS),
-                        phone=f"139{n:08d}",
-                        must_change_password=False,
-                    )
-                    for n in range(start, min(start + CHUNK, cadres))
-                )
-            )
     ids = [
         r["id"] for r in await User.select(User.id).where(User.role == "cadre").order_by(User.id)
     ]

@@ -32,6 +32,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from harness import PROJECT, drop_database, prepare_database, use_database
 
@@ -56,20 +57,19 @@ GIVEN = (
 POSITIONS = ("主席", "副主席", "委员", "经审委员", "女职工委员", "工会干事", "")
 
 
-def _name(rng: random.Random) -> str:
+def person_name(rng: random.Random) -> str:
     surname = rng.choice(COMPOUND) if rng.random() < 0.01 else rng.choice(SURNAMES)
     return surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
 
 
-async def build(
-    enrollments: int, unit_count: int, seed: int, city_name: str = "焦作市总工会"
-) -> int:
-    """Units, cadres and one 集中轮训 with their enrollments; the training's id."""
+async def populate(unit_count: int, cadres: int, rng: random.Random, city_name: str) -> Any:
+    """The unit tree (a city federation, a county federation per 25 units, grassroots unions
+    under them), the federation admin `bench-admin`, and `cadres` cadres spread unevenly over
+    the units (bulk inserts). Returns the city's unit."""
     from app.accounts.units import create_unit
     from app.db import write_transaction
-    from app.tables import Batch, Enrollment, Quiz, Training, Unit, User
+    from app.tables import Unit, User
 
-    rng = random.Random(seed)
     counties = max(1, unit_count // 25)
     async with write_transaction():
         city = await create_unit(city_name, "city_federation", None)
@@ -86,24 +86,36 @@ async def build(
             )
         admin = User(username="bench-admin", name="王市总", role="federation_admin", unit=city.id)
         await admin.save()
-    started = time.perf_counter()
     weights = [rng.uniform(0.2, 1.8) for _ in units]
-    homes = rng.choices(units, weights=weights, k=enrollments)
-    for start in range(0, enrollments, CHUNK):
+    homes = rng.choices(units, weights=weights, k=cadres)
+    for start in range(0, cadres, CHUNK):
         async with write_transaction():
             await User.insert(
                 *(
                     User(
                         username=f"b{n:07d}",
-                        name=_name(rng),
+                        name=person_name(rng),
                         unit=homes[n].id,
                         position=rng.choice(POSITIONS),
                         phone=f"139{n:08d}",
                         must_change_password=False,
                     )
-                    for n in range(start, min(start + CHUNK, enrollments))
+                    for n in range(start, min(start + CHUNK, cadres))
                 )
             )
+    return city
+
+
+async def build(
+    enrollments: int, unit_count: int, seed: int, city_name: str = "焦作市总工会"
+) -> int:
+    """Units, cadres and one 集中轮训 with their enrollments; the training's id."""
+    from app.db import write_transaction
+    from app.tables import Batch, Enrollment, Quiz, Training, User
+
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    city = await populate(unit_count, enrollments, rng, city_name)
     quiz = await Quiz.select(Quiz.id).first()
     training = Training(
         title="学习贯彻中国工会十八大精神集中轮训",
