@@ -253,3 +253,27 @@ def test_the_report_sums_every_source_of_the_ledger():
     from app.trainings.credit_rules import SOURCES
 
     assert tuple(SOURCES) == CREDIT_SOURCES
+
+
+async def test_long_lists_on_a_phone_page_stop_at_the_limit_and_say_where_the_rest_is(
+    client, people, credits
+):
+    """The city-wide pages are read on phones: past the limit the cadres are left to the
+    files and to the unit pages, and the page says so; the files still carry everyone."""
+    from app.reports import credit_pages
+
+    assert credit_pages.PAGE_LIMIT <= 500  # a weak network: about 150 KB of rows at most
+    await login(client, "admin")
+    full = _rows_of((await client.get(f"/reports/credits.csv?year={YEAR}")).text)
+    credit_pages.PAGE_LIMIT, limit = 3, credit_pages.PAGE_LIMIT
+    try:
+        page = (await client.get(f"/reports/credits?year={YEAR}")).text
+        reminders = (await client.get(f"/reports/credits/reminders?year={YEAR}")).text
+        files = _rows_of((await client.get(f"/reports/credits.csv?year={YEAR}")).text)
+    finally:
+        credit_pages.PAGE_LIMIT = limit
+    assert "网页上只列出前 3 人，完整名单请选择单位" in page
+    assert page.count('<tr><td class="num">') == 3
+    assert "未达到年度学时要求的共 7 人；网页上只列出前 3 人" in reminders
+    assert "陈老师" in reminders and "欧阳修" not in reminders
+    assert files == full

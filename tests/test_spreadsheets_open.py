@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -520,4 +521,86 @@ async def test_every_export_opens_in_a_spreadsheet_as_the_page_shows_it(
     roster_csv = list(csv.reader(io.StringIO(files["roster.csv"].decode("utf-8-sig"))))
     assert any(r[6].startswith("5/13") for r in roster_csv[1:]), roster_csv
     assert any(r[5].startswith("1-2") for r in roster_csv[1:]), roster_csv
+    assert not problems, "\n".join(problems)
+
+
+async def test_the_credit_files_open_in_a_spreadsheet_as_the_page_shows_them(
+    client, people, tree, tmp_path
+):
+    """学时统计表, 学时明细, 学时催学名单 (.xlsx and .csv) against their pages, and a
+    学习档案 (.xlsx, and the one in a unit's .zip) cell by cell as peixun wrote it."""
+    from app.reports.credit_report import (
+        CREDIT_DETAIL_HEADERS,
+        CREDIT_DETAIL_KINDS,
+        CREDIT_REMINDER_KINDS,
+        CREDIT_SUMMARY_KINDS,
+    )
+    from app.tables import CreditEntry, CreditRequirement
+
+    year = datetime.now(UTC).year
+    ledger = {
+        # name, position, phone: (source, hours) rows; a negative row is a correction
+        ("王五", "0012", "13900000201"): [("reading", 12.5), ("quiz", 0.5)],
+        ("李四", "=1+1", "13900000202"): [("session", 3.0), ("session", -3.0)],
+        ("张三", "3%", "13900000203"): [("training", 16.0), ("reading", 4.5)],
+        ("赵六", "1-2", "13900000204"): [],
+    }
+    cadres = []
+    for (name, position, phone), rows in ledger.items():
+        person = await make_user(
+            phone, tree["jiefang_g"], name=name, position=position, phone=phone
+        )
+        cadres.append(person)
+        for n, (source, hours) in enumerate(rows, 1):
+            await CreditEntry(
+                account=person.id,
+                year=year,
+                source=source,
+                key=f"{source}:1",
+                sequence=n,
+                hours=hours,
+                earned_at=datetime(year, 5, 13, 2, 0, tzinfo=UTC),
+                note="=SUM(1,2)" if hours < 0 else "1-2",
+            ).save()
+    await CreditRequirement(year=year, hours=12.5).save()
+
+    await login(client, "admin")
+    query = f"?year={year}"
+    summary = page_tables((await client.get(f"/reports/credits{query}")).text)
+    split = summary.rows.index(list(CREDIT_DETAIL_HEADERS))
+    reminders = page_tables((await client.get(f"/reports/credits/reminders{query}")).text)
+    files: dict[str, bytes] = {}
+    for name, url in (
+        ("credits.xlsx", f"/reports/credits.xlsx{query}"),
+        ("credits.csv", f"/reports/credits.csv{query}"),
+        ("credit-reminders.xlsx", f"/reports/credits/reminders.xlsx{query}"),
+        ("credit-reminders.csv", f"/reports/credits/reminders.csv{query}"),
+        ("record.xlsx", f"/people/{cadres[0].id}/record.xlsx{query}"),
+        ("records.zip", f"/units/{tree['jiefang_g'].id}/records.zip{query}"),
+    ):
+        response = await client.get(url)
+        assert response.status_code == 200, url
+        files[name] = response.content
+    with zipfile.ZipFile(io.BytesIO(files.pop("records.zip"))) as archive:
+        inside = [n for n in archive.namelist() if n.endswith(".xlsx")]
+        assert len(inside) >= len(cadres), inside
+        files["zipped-record.xlsx"] = archive.read(inside[0])
+
+    read = open_in_calc(files, tmp_path)
+    problems: list[str] = []
+    reminder_header = reminders.rows[0]
+    reminder_rows = [r for r in reminders.rows if r != reminder_header]
+    listed = {r[1] for r in reminder_rows}
+    assert {"李四", "赵六"} <= listed and not {"王五", "张三"} & listed, reminder_rows
+    for name, sheet, rows, kinds, skip in (
+        ("credits.xlsx", "汇总", summary.rows[1:split], CREDIT_SUMMARY_KINDS, None),
+        ("credits.xlsx", "明细", summary.rows[split + 1 :], CREDIT_DETAIL_KINDS, None),
+        ("credits.csv", None, summary.rows[split + 1 :], CREDIT_DETAIL_KINDS, None),
+        ("credit-reminders.xlsx", None, reminder_rows, CREDIT_REMINDER_KINDS, 1),
+        ("credit-reminders.csv", None, reminder_rows, CREDIT_REMINDER_KINDS, 1),
+    ):
+        first = 1 if name.endswith(".csv") else 3
+        compare_rows(name, read[name], sheet, first, rows, kinds, first == 1, problems, skip)
+    for name in ("record.xlsx", "zipped-record.xlsx"):
+        compare_to_original(name, files[name], read[name], problems)
     assert not problems, "\n".join(problems)

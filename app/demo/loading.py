@@ -8,6 +8,7 @@ from app.accounts.passwords import hash_password
 from app.accounts.units import create_unit
 from app.db import write_transaction
 from app.demo.attempts import load_demo_attempts
+from app.demo.credits import load_demo_credits
 from app.demo.data import demo_cadres, demo_units
 from app.demo.trainings import load_demo_trainings
 from app.tables import SiteSetting, Unit, User
@@ -95,7 +96,8 @@ async def load_demo(cadre_count: int = 2000) -> str:
         await _set("demo_secret_key", secrets.token_urlsafe(32))
     attempts = await load_demo_attempts()
     trainings = await load_demo_trainings()
+    credits = await load_demo_credits()
     return (
         f"已写入演示数据：{len(units)} 个单位、{len(cadres)} 名干部、4 个演示账号"
-        f"和 {attempts} 份演示答卷；{trainings}"
+        f"和 {attempts} 份演示答卷；{trainings}{credits}"
     )

@@ -27,6 +27,7 @@ from app.tables import (
     Unit,
     User,
 )
+from app.trainings.credits import credit_attendance
 from app.trainings.progress import recompute
 
 SPECIAL_TITLE = "学习贯彻中国工会十八大精神专题培训"
@@ -144,13 +145,20 @@ async def load_demo_trainings(seed: int = 93) -> str:
                     topic=topic,
                 )
                 await session.save()
-                sessions.append(session.id)
+                sessions.append((session.id, session.starts_at))
+            present: dict[int, list[int]] = {session: [] for session, _ in sessions}
             for member in members:
-                for session in sessions:
+                for session, _ in sessions:
                     if rng.random() < 0.8:
-                        await Attendance.insert(
-                            Attendance(session=session, account=member["id"], method="code")
-                        )
+                        present[session].append(member["id"])
+            for session, starts_at in sessions:
+                await Attendance.insert(
+                    *(
+                        Attendance(session=session, account=a, method="code")
+                        for a in present[session]
+                    )
+                )
+                await credit_attendance(session, present[session], starts_at)  # as the list does
             rotation_cadres += [m["id"] for m in members]
 
         # Reading: about a third finished every module, a third are partway, a third not yet.

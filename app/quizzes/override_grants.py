@@ -191,7 +191,8 @@ def _changes(old: Mapping[str, Any], grant: Grant) -> str:
 
 
 async def _write_grant(
-    connection: ASGIConnection[Any, Any, Any, Any],
+    connection: ASGIConnection[Any, Any, Any, Any] | None,
+    actor_id: int,
     quiz: Mapping[str, Any],
     cadre: Mapping[str, Any],
     grant: Grant,
@@ -215,14 +216,14 @@ async def _write_grant(
         row = QuizOverride(
             quiz=quiz["id"],
             account=cadre["id"],
-            granted_by=connection.user.id,
+            granted_by=actor_id,
             created_at=now,
             updated_at=now,
             **{column._meta.name: value for column, value in values.items()},
         )
         await row.save()
         summary = f"为{who}授予测验“{quiz['title']}”的补考与延期：{describe(grant)}"
-        await audit.record(connection, "quiz_override.grant", row, summary)
+        await audit.record(connection, "quiz_override.grant", row, summary, actor_id)
         return "created"
     changes = _changes(old, grant)
     if not changes:
@@ -230,7 +231,7 @@ async def _write_grant(
     await QuizOverride.update(
         {
             **values,
-            QuizOverride.granted_by: connection.user.id,
+            QuizOverride.granted_by: actor_id,
             QuizOverride.updated_at: now,
             QuizOverride.revoked_at: None,
             QuizOverride.revoked_by: None,
@@ -238,7 +239,7 @@ async def _write_grant(
     ).where(QuizOverride.id == old["id"])
     row = QuizOverride(id=old["id"])
     summary = f"修改{who}在测验“{quiz['title']}”的补考与延期：{changes}"
-    await audit.record(connection, "quiz_override.update", row, summary)
+    await audit.record(connection, "quiz_override.update", row, summary, actor_id)
     return "updated"
 
 
@@ -247,15 +248,20 @@ async def _recount(quiz_id: int) -> None:
 
 
 async def grant_one(
-    connection: ASGIConnection[Any, Any, Any, Any],
+    connection: ASGIConnection[Any, Any, Any, Any] | None,
     quiz: Mapping[str, Any],
     cadre: Mapping[str, Any],
     grant: Grant,
+    actor_id: int | None = None,
 ) -> str:
-    """Grant (or change) one cadre's override, audited: "created", "updated", "unchanged"."""
+    """Grant (or change) one cadre's override, audited: "created", "updated", "unchanged".
+    The grantor is the signed-in person of `connection`, or `actor_id` (the demo data)."""
+    if actor_id is None:
+        assert connection is not None
+        actor_id = connection.user.id
     async with write_transaction():
         await _LOCK_QUIZ.rows(quiz["id"])  # grants of one quiz one at a time
-        done = await _write_grant(connection, quiz, cadre, grant, datetime.now(UTC))
+        done = await _write_grant(connection, actor_id, quiz, cadre, grant, datetime.now(UTC))
         await _recount(quiz["id"])
     return done
 
@@ -362,7 +368,7 @@ async def grant_uploaded(
                 raise _Refused
             for draft in plan.drafts:
                 cadre = {"id": draft.account_id, "name": draft.name, "unit_name": draft.unit_name}
-                await _write_grant(connection, quiz, cadre, draft.grant, now)
+                await _write_grant(connection, connection.user.id, quiz, cadre, draft.grant, now)
             await _recount(quiz["id"])
             summary = f"从“{filename}”为测验“{quiz['title']}”授予 {len(plan.drafts)} 人补考与延期"
             await audit.record(connection, "quiz_override.import", Quiz(id=quiz["id"]), summary)

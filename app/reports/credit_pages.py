@@ -34,8 +34,9 @@ from app.reports.writers import INTEGER, NUMBER, XlsxBook, csv_stream
 from app.tables import User
 from app.trainings.credit_rules import SOURCES
 
-# The printable page lists this many cadres at most; longer lists are downloaded.
-PAGE_LIMIT = 3000
+# The page lists this many cadres at most (about 150 KB: it is opened on phones, often on a
+# weak network); a unit's own page or the files carry the rest.
+PAGE_LIMIT = 500
 PAGE_ROWS = 1000  # cells made and written at a time in the files
 
 

@@ -48,8 +48,8 @@ def summary_cells(record: LearningRecord) -> list[list[Cell]]:
     rows: list[list[Cell]] = [
         ["姓名", record.name],
         ["单位", record.unit],
-        ["职务", record.position or ""],
-        ["手机号", record.phone or ""],
+        ["职务", record.position or None],
+        ["手机号", record.phone or None],
         ["年度", record.period],
         ["学时合计", record.totals.total],
     ]
