@@ -33,10 +33,12 @@ from app.quizzes.answering import sweep_lifespan
 from app.quizzes.paper_html import blank_parts, question_html
 from app.quizzes.routes import ROUTES as QUIZ_ROUTES
 from app.reports.routes import ROUTES as REPORT_ROUTES
+from app.reports.summary import percent
 from app.sessions import DatabaseStore, SessionCSRFMiddleware, session_config
 from app.settings import PROJECT_ROOT, SECRET_KEY_HINT, SettingsError, get_settings
 from app.tables import ROLES, UNIT_KINDS
 from app.trainings.routes import ROUTES as TRAINING_ROUTES
+from app.unit_reports.routes import ROUTES as UNIT_REPORT_ROUTES
 
 STATIC_DIR = Path(__file__).parent / "static"
 SECURITY_HEADERS = {
@@ -114,6 +116,7 @@ def _configure_templates(engine: JinjaTemplateEngine) -> None:
             "QUESTION_TYPES": QUESTION_TYPES,
             "LETTERS": LETTERS,
             "question_html": question_html,
+            "percent": percent,
             "site": {"demo": False},
         }
     )
@@ -153,6 +156,7 @@ def create_app() -> Litestar:
             *TRAINING_ROUTES,
             *BANK_ROUTES,
             *REPORT_ROUTES,
+            *UNIT_REPORT_ROUTES,
             *API_ROUTES,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

@@ -531,3 +531,89 @@ class CreditRequirement(Row, tablename="credit_requirement"):
     note = Varchar(length=200, default="")
     updated_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+# ------------------------------------------------------------------ reporting back (报送)
+
+ACTIVITY_KINDS = {  # part 三 of notice 焦工文〔2023〕93号, in its order
+    "publicity": "舆论宣传",
+    "study": "学习培训",
+    "lecture": "理论宣讲",
+    "implementation": "落地见效",
+}
+
+
+class ReportRound(Row, tablename="report_round"):
+    """报送: federation staff ask the units of some kinds (`unit_kinds`, a JSON list of
+    UNIT_KINDS keys) to report on a notice (`title`, `doc_number`) by `deadline`. The
+    figures count the trainings listed in `trainings` (JSON list of ids) and the 学时 of
+    `credit_year`. Several rounds may be open at once; a closed one takes no reports."""
+
+    title = Varchar(length=200)
+    doc_number = Varchar(length=60, default="")
+    unit_kinds = Text(default="[]")
+    trainings = Text(default="[]")
+    credit_year = Integer()
+    deadline = Date()
+    note = Text(default="")
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class WorkActivity(Row, tablename="work_activity"):
+    """One entry of a unit's 工作台账 for a round: an activity of a kind the notice names
+    (ACTIVITY_KINDS), with its form (专题学习会, 微宣讲, …). Editable until a report of the
+    round covering the unit is submitted; removing it sets `removed_at` (audited)."""
+
+    round = ForeignKey(ReportRound, on_delete=OnDelete.restrict)
+    unit = ForeignKey(Unit, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=20)
+    form = Varchar(length=40, default="")
+    held_on = Date()
+    title = Varchar(length=200)
+    place = Varchar(length=200, default="")
+    participants = Integer(default=0)
+    speaker = Varchar(length=100, default="")
+    summary = Text(default="")
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    removed_at = Timestamptz(null=True, default=None)
+    removed_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+
+
+class ActivityPhoto(Row, tablename="activity_photo"):
+    """A photo of an activity, as stored after checking: a JPEG re-encoded from the upload
+    (turned upright, at most 1600 px, without its EXIF data such as where it was taken)."""
+
+    activity = ForeignKey(WorkActivity, on_delete=OnDelete.restrict, index=True)
+    content = Bytea()
+    filename = Varchar(length=255, default="")
+    width = Integer(default=0)
+    height = Integer(default=0)
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UnitReport(Row, tablename="unit_report"):
+    """A unit's report in a round (one per round and unit, a unique index in a migration).
+    `document`: the .docx the unit uploaded after editing the draft (or, once submitted
+    without one, the draft as it was). Submitting stores the figures (`figures`, JSON of
+    `unit_reports.figures.ReportFigures`) and the document as they were; returning it for
+    changes (federation staff) opens it again."""
+
+    round = ForeignKey(ReportRound, on_delete=OnDelete.restrict)
+    unit = ForeignKey(Unit, on_delete=OnDelete.restrict)
+    status = Varchar(length=20, default="draft")  # draft, submitted
+    figures = Text(default="")
+    document = Bytea(null=True, default=None)
+    document_name = Varchar(length=255, default="")
+    uploaded_at = Timestamptz(null=True, default=None)
+    uploaded_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    submitted_at = Timestamptz(null=True, default=None)
+    submitted_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    returned_at = Timestamptz(null=True, default=None)
+    returned_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    return_note = Text(default="")

@@ -60,6 +60,7 @@ from app.asgi import create_app  # noqa: E402
 from app.cli import _init  # noqa: E402
 from app.db import DB, is_sqlite  # noqa: E402
 from app.tables import (  # noqa: E402
+    ActivityPhoto,
     Amendment,
     Answer,
     ApiToken,
@@ -85,13 +86,16 @@ from app.tables import (  # noqa: E402
     QuestionVersion,
     Quiz,
     QuizOverride,
+    ReportRound,
     SessionRecord,
     SiteSetting,
     Training,
     TrainingModule,
     Unit,
+    UnitReport,
     Upload,
     User,
+    WorkActivity,
 )
 
 PASSWORD = "Zhengque-mima-2023"
@@ -113,6 +117,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 async def clear_database() -> None:
     tables = (
+        ActivityPhoto,
+        WorkActivity,
+        UnitReport,
+        ReportRound,
         CreditEntry,
         CreditRequirement,
         Completion,

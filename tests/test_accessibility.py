@@ -31,9 +31,12 @@ from app.tables import (
     Lesson,
     Question,
     Quiz,
+    ReportRound,
     Training,
     Unit,
+    UnitReport,
     User,
+    WorkActivity,
 )
 from tests.browser_support import AXE_JS, CHROMIUM, PHONE, WECHAT_UA, server  # noqa: F401  (server)
 
@@ -99,7 +102,21 @@ async def site(content):
     )
     person = await User.select(User.id).where(User.role == "cadre").order_by(User.id).first()
     unit = await Unit.select(Unit.id).order_by(Unit.depth, Unit.id).limit(2)
+    report_round = await ReportRound.select(ReportRound.id).first()
+    county = await Unit.select(Unit.id, Unit.path).where(Unit.name == "解放区总工会").first()
+    activity = await (
+        WorkActivity.select(WorkActivity.id)
+        .where(WorkActivity.unit.path.like(county["path"] + "%"))
+        .first()
+    )
+    submitted = (
+        await UnitReport.select(UnitReport.unit).where(UnitReport.status == "submitted").first()
+    )
     return {
+        "round": report_round["id"],
+        "county": county["id"],
+        "activity": activity["id"],
+        "submitted_unit": submitted["unit"],
         "attempt": in_progress["id"],
         "result": finished["id"],
         "quiz": quiz["slug"],
@@ -136,6 +153,7 @@ def _pages(s: dict) -> dict[str | None, list[str]]:
             "/my/scores",
             "/my/certificates",
             "/my/trainings",
+            "/my/record",
             "/checkin",
             "/password",
             "/course/search?q=工会",
@@ -164,6 +182,7 @@ def _pages(s: dict) -> dict[str | None, list[str]]:
             f"/banks/{s['bank']}/questions/new",
             f"/banks/{s['bank']}/drafts",
             "/admin/quizzes/new",
+            f"/admin/quizzes/{s['quiz']}/overrides",
         ],
         "county-admin": [
             "/",
@@ -179,6 +198,13 @@ def _pages(s: dict) -> dict[str | None, list[str]]:
             f"/units/{s['unit']}",
             "/people/import/template.xlsx",
             "/people/imports/999999/passwords.xlsx",
+            "/reports/credits",
+            "/reports/credits/reminders",
+            "/reporting/",
+            f"/reporting/{s['round']}/ledger",
+            f"/reporting/{s['round']}/ledger/new",
+            f"/reporting/activities/{s['activity']}",
+            f"/reporting/{s['round']}/units/{s['county']}",
         ],
         "admin": [
             "/",
@@ -196,6 +222,11 @@ def _pages(s: dict) -> dict[str | None, list[str]]:
             "/audit",
             "/audit?action=session.cancel",
             "/admin/api-tokens",
+            "/credits/requirements",
+            f"/reporting/{s['round']}",
+            "/reporting/rounds/new",
+            f"/reporting/{s['round']}/edit",
+            f"/reporting/{s['round']}/units/{s['submitted_unit']}",
         ],
     }
 

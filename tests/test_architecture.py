@@ -30,6 +30,7 @@ PACKAGES = {
     "reports",
     "api",
     "demo",
+    "unit_reports",
 }
 # Packages with pages: each lists its routes in one place, `routes.py`, that asgi.py includes.
 WITH_ROUTES = PACKAGES - {"lib", "demo"}

@@ -79,6 +79,9 @@ SLUGS = {
     "amendment_id": 1,
     "override_id": 1,
     "requirement_id": 1,
+    "round_id": 1,
+    "activity_id": 1,
+    "photo_id": 1,
     "code": "ABCDEFGHJK",
 }
 ACCOUNTS = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import random
 import re
+from datetime import date
 from html import unescape
 
 import pytest
@@ -20,6 +21,7 @@ from app.course import upload as course_upload
 from app.errors import MAX_FILE_BYTES, MAX_FORM_BYTES, MAX_UPLOAD_BODY_BYTES
 from app.settings import PROJECT_ROOT
 from app.tables import (
+    ActivityPhoto,
     Answer,
     AuditEvent,
     Batch,
@@ -27,10 +29,13 @@ from app.tables import (
     Question,
     Quiz,
     QuizOverride,
+    ReportRound,
     Training,
     Unit,
+    UnitReport,
     Upload,
     User,
+    WorkActivity,
 )
 from tests.conftest import csrf, login, post_form
 from tests.test_quizzes import FETCH, start
@@ -79,6 +84,8 @@ UPLOADS = {
     ),
     "enroll_upload": ("trainer", {"batch": "{batch}"}, (".xlsx", ".csv")),
     "quiz_override_upload": ("trainer", {}, (".xlsx", ".csv")),
+    "activity_photo_upload": ("jf-admin", {}, (".jpg", ".png")),
+    "unit_report_upload": ("jf-admin", {}, (".docx",)),
 }
 
 
@@ -124,7 +131,17 @@ def junk(size: int) -> bytes:
 
 async def written() -> dict[str, int]:
     """Counts of everything an upload could write."""
-    tables = (Upload, AuditEvent, User, Unit, Question, Enrollment, QuizOverride)
+    tables = (
+        Upload,
+        AuditEvent,
+        User,
+        Unit,
+        Question,
+        Enrollment,
+        QuizOverride,
+        ActivityPhoto,
+        UnitReport,
+    )
     return {table._meta.tablename: await table.count() for table in tables}
 
 
@@ -136,12 +153,29 @@ async def uploader(client, people, tree):
     batch = Batch(training=training.id, name="第一期")
     await batch.save()
     await Quiz(slug="ceshi-ceyan", title="测试测验", max_attempts=1).save()
+    report_round = ReportRound(
+        title="测试报送",
+        unit_kinds='["county_federation"]',
+        credit_year=2026,
+        deadline=date(2026, 12, 31),
+    )
+    await report_round.save()
+    activity = WorkActivity(
+        round=report_round.id,
+        unit=tree["jiefang"].id,
+        kind="study",
+        held_on=date(2026, 11, 1),
+        title="专题学习会",
+    )
+    await activity.save()
     urls = {
         "import_upload": "/people/import",
         "course_upload_file": "/course/import",
         "bank_import_upload": "/banks/import",
         "enroll_upload": f"/trainings/{training.id}/enroll/upload",
         "quiz_override_upload": "/admin/quizzes/ceshi-ceyan/overrides/upload",
+        "activity_photo_upload": f"/reporting/activities/{activity.id}/photos",
+        "unit_report_upload": f"/reporting/{report_round.id}/units/{tree['jiefang'].id}/upload",
     }
 
     async def prepare(name: str):

@@ -13,10 +13,11 @@ from litestar import Request, get
 from litestar.connection import ASGIConnection
 from litestar.params import FromQuery
 from litestar.response import Template
+from piccolo.table import Table
 
 from app.accounts.guards import requires_role
 from app.lib.pagination import Page
-from app.tables import AuditEvent, Unit, User
+from app.tables import AuditEvent
 
 ACTIONS = {
     "password.change": "修改密码",
@@ -68,6 +69,18 @@ ACTIONS = {
     "credit_requirement.create": "设置年度学时要求",
     "credit_requirement.update": "修改年度学时要求",
     "credit_requirement.delete": "删除年度学时要求",
+    "report_round.create": "发起报送",
+    "report_round.update": "修改报送",
+    "report_round.close": "结束报送",
+    "report_round.reopen": "重新开放报送",
+    "work_activity.create": "登记工作台账",
+    "work_activity.update": "修改工作台账",
+    "work_activity.remove": "删除工作台账",
+    "activity_photo.add": "上传台账照片",
+    "activity_photo.remove": "删除台账照片",
+    "unit_report.upload": "上传修改后的报告",
+    "unit_report.submit": "报送学习贯彻情况报告",
+    "unit_report.return": "退回报告修改",
     "api_token.create": "新建接口令牌",
     "api_token.revoke": "撤销接口令牌",
 }
@@ -76,7 +89,7 @@ ACTIONS = {
 async def record(
     connection: ASGIConnection[Any, Any, Any, Any] | None,
     action: str,
-    target: User | Unit | None,
+    target: Table | None,
     summary: str,
     actor_id: int | None = None,
 ) -> None:

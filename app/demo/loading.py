@@ -10,6 +10,7 @@ from app.db import write_transaction
 from app.demo.attempts import load_demo_attempts
 from app.demo.credits import load_demo_credits
 from app.demo.data import demo_cadres, demo_units
+from app.demo.reporting import load_demo_reporting
 from app.demo.trainings import load_demo_trainings
 from app.tables import SiteSetting, Unit, User
 
@@ -97,7 +98,8 @@ async def load_demo(cadre_count: int = 2000) -> str:
     attempts = await load_demo_attempts()
     trainings = await load_demo_trainings()
     credits = await load_demo_credits()
+    reporting = await load_demo_reporting()
     return (
         f"已写入演示数据：{len(units)} 个单位、{len(cadres)} 名干部、4 个演示账号"
-        f"和 {attempts} 份演示答卷；{trainings}{credits}"
+        f"和 {attempts} 份演示答卷；{trainings}{credits}{reporting}"
     )

@@ -144,11 +144,14 @@ class Filters:
     training_id: int | None = None
     batch_id: int | None = None
     kind: str = ""  # TRAINING_KINDS key, or "" for both
+    training_ids: tuple[int, ...] | None = None  # only these trainings (not empty)
 
     def conditions(self) -> list[Any]:
         where = [Enrollment.active.eq(True), Enrollment.unit.path.like(self.path + "%")]
         if self.training_id is not None:
             where.append(Enrollment.training == self.training_id)
+        if self.training_ids is not None:
+            where.append(Enrollment.training.is_in(list(self.training_ids)))
         if self.batch_id is not None:
             where.append(Enrollment.batch == self.batch_id)
         if self.kind in TRAINING_KINDS:
@@ -180,6 +183,19 @@ async def unit_figures(filters: Filters) -> dict[int, Figures]:
         )
         for r in rows
     }
+
+
+async def trainings_joined(filters: Filters) -> dict[str, int]:
+    """Training kind → how many trainings the enrollments of `filters` are in."""
+    rows = await (
+        Enrollment.select(Enrollment.training, Enrollment.training.kind.as_alias("kind"))
+        .where(*filters.conditions())
+        .distinct()
+    )
+    counted: dict[str, int] = {}
+    for row in rows:
+        counted[row["kind"]] = counted.get(row["kind"], 0) + 1
+    return counted
 
 
 async def load_breakdown(filters: Filters) -> Breakdown:

@@ -1,0 +1,258 @@
+"""A unit's 学习贯彻情况报告 in a round: its figures (as they are now, or as submitted), the
+draft .docx made from them, the unit's own edited version, and submitting, which freezes the
+figures and the document as they were. Federation staff may return a report for changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from litestar import Request, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from app.accounts import audit
+from app.accounts.guards import requires_role, scope_path
+from app.course.text import DocumentError, read_text
+from app.db import write_transaction
+from app.errors import MAX_UPLOAD_BODY_BYTES
+from app.lib.downloads import FileResponse, download
+from app.lib.forms import FormBody
+from app.lib.uploads import MAX_UPLOAD_BYTES, stored_filename
+from app.reports.report import today
+from app.reports.writers import filename
+from app.tables import UNIT_KINDS, UnitReport, User
+from app.unit_reports.rounds import (
+    UnitStatus,
+    is_open,
+    load_reporting_unit,
+    load_round,
+    report_of,
+    rounds,
+    unit_statuses,
+)
+from app.unit_reports.submission import (
+    DOCX,
+    draft_bytes,
+    draft_name,
+    ensure_report,
+    figures_of,
+    submit_report,
+)
+
+
+@get("/", name="reporting")
+async def reporting_home(request: Request) -> Template:
+    """The rounds: for a unit admin, the open ones with the reports of their units; for
+    federation staff, every round with how many units have reported."""
+    user: User = request.user
+    staff = user.role == "federation_admin"
+    listed = []
+    for round_row in await rounds(open_only=not staff):
+        statuses = await unit_statuses(round_row) if staff else []
+        mine = [] if staff else await unit_statuses(round_row, scope_path(user))
+        listed.append(
+            {
+                "round": round_row,
+                "mine": mine,
+                "required": len(statuses),
+                "submitted": sum(1 for s in statuses if s.submitted),
+            }
+        )
+    return Template(
+        "reporting/home.html",
+        context={"listed": listed, "staff": staff, "today": today().date()},
+    )
+
+
+async def _page(
+    request: Request, round_id: int, unit_id: int, error: str = "", status: int = 200
+) -> Template:
+    round_row = await load_round(round_id)
+    unit = await load_reporting_unit(request.user, round_row, unit_id)
+    report = await report_of(round_row["id"], unit["id"])
+    figures = await figures_of(round_row, unit)
+    return Template(
+        "reporting/unit_report.html",
+        context={
+            "round": round_row,
+            "unit": unit,
+            "unit_kinds": UNIT_KINDS,
+            "report": report,
+            "state": UnitStatus(unit, report),
+            "figures": figures,
+            "open": is_open(round_row),
+            "error": error,
+            "today": today().date(),
+        },
+        status_code=status,
+    )
+
+
+@get("/{round_id:int}/units/{unit_id:int}", name="unit_report")
+async def unit_report_page(
+    request: Request, round_id: FromPath[int], unit_id: FromPath[int]
+) -> Template:
+    return await _page(request, round_id, unit_id)
+
+
+@get("/{round_id:int}/units/{unit_id:int}/draft.docx", name="unit_report_draft")
+async def unit_report_draft(
+    request: Request, round_id: FromPath[int], unit_id: FromPath[int]
+) -> FileResponse:
+    """The draft made from the figures on the page."""
+    round_row = await load_round(round_id)
+    unit = await load_reporting_unit(request.user, round_row, unit_id)
+    figures = await figures_of(round_row, unit)
+    content = await draft_bytes(figures, today().date())
+    return download(content, draft_name(figures, "学习贯彻情况报告（草稿）"), DOCX)
+
+
+@get("/{round_id:int}/units/{unit_id:int}/report.docx", name="unit_report_document")
+async def unit_report_document(
+    request: Request, round_id: FromPath[int], unit_id: FromPath[int]
+) -> FileResponse:
+    """The document the unit uploaded, or the one it submitted."""
+    round_row = await load_round(round_id)
+    unit = await load_reporting_unit(request.user, round_row, unit_id)
+    row = await (
+        UnitReport.select(UnitReport.document, UnitReport.document_name)
+        .where(UnitReport.round == round_row["id"], UnitReport.unit == unit["id"])
+        .first()
+    )
+    if row is None or row["document"] is None:
+        raise NotFoundException("这个单位还没有上传或报送报告。")
+    name = row["document_name"] or filename(unit["name"], "学习贯彻情况报告", suffix="docx")
+    return download(bytes(row["document"]), name, DOCX)
+
+
+@post(
+    "/{round_id:int}/units/{unit_id:int}/upload",
+    name="unit_report_upload",
+    request_max_body_size=MAX_UPLOAD_BODY_BYTES,
+)
+async def unit_report_upload(
+    request: Request, round_id: FromPath[int], unit_id: FromPath[int]
+) -> Template | Redirect:
+    """The unit's edited version of the draft (.docx), kept until it submits."""
+    user: User = request.user
+    round_row = await load_round(round_id)
+    unit = await load_reporting_unit(user, round_row, unit_id)
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return await _page(request, round_id, unit_id, "请选择修改后的报告（.docx 文件）。", 400)
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    name = stored_filename(upload.filename)
+    error = ""
+    if len(content) > MAX_UPLOAD_BYTES:
+        error = f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请压缩其中的图片后再上传。"
+    elif not name.lower().endswith((".docx", ".doc")):
+        error = f"“{name}”不是 Word 文档：请上传 .docx 文件。"
+    else:
+        try:
+            read_text(name, content)
+        except DocumentError as problem:
+            error = str(problem)
+    if not error and not is_open(round_row):
+        error = "这次报送已经结束，不能再上传。"
+    if error:
+        return await _page(request, round_id, unit_id, error, 400)
+    async with write_transaction():
+        report = await ensure_report(round_row["id"], unit["id"])
+        if report["status"] == "submitted":
+            return await _page(request, round_id, unit_id, "报告已经报送，不能再上传。", 409)
+        await UnitReport.update(
+            {
+                UnitReport.document: content,
+                UnitReport.document_name: name,
+                UnitReport.uploaded_at: datetime.now(UTC),
+                UnitReport.uploaded_by: user.id,
+            }
+        ).where(UnitReport.id == report["id"])
+        await audit.record(
+            request,
+            "unit_report.upload",
+            UnitReport(id=report["id"]),
+            f"上传{unit['name']}修改后的报告“{name}”（{round_row['title']}）",
+        )
+    flash(request, f"已上传“{name}”。确认无误后请点“报送”。", "success")
+    return Redirect(request.app.route_reverse("unit_report", round_id=round_id, unit_id=unit_id))
+
+
+@post("/{round_id:int}/units/{unit_id:int}/submit", name="unit_report_submit")
+async def unit_report_submit(
+    request: Request, round_id: FromPath[int], unit_id: FromPath[int], data: FormBody
+) -> Template | Redirect:
+    """Submit (`submission.submit_report`): the figures and the document are frozen."""
+    user: User = request.user
+    round_row = await load_round(round_id)
+    unit = await load_reporting_unit(user, round_row, unit_id)
+    if not is_open(round_row):
+        return await _page(request, round_id, unit_id, "这次报送已经结束，不能再报送。", 409)
+    if await submit_report(round_row, unit, user.id, request):
+        flash(request, "报告已报送市总工会。报送时的数据已随报告保存。", "success")
+    else:
+        flash(request, "报告已经报送过了。", "info")
+    return Redirect(request.app.route_reverse("unit_report", round_id=round_id, unit_id=unit_id))
+
+
+@post(
+    "/{round_id:int}/units/{unit_id:int}/return",
+    name="unit_report_return",
+    guards=[requires_role("federation_admin")],
+)
+async def unit_report_return(
+    request: Request, round_id: FromPath[int], unit_id: FromPath[int], data: FormBody
+) -> Template | Redirect:
+    """Federation staff send a submitted report back for changes, saying why."""
+    user: User = request.user
+    round_row = await load_round(round_id)
+    unit = await load_reporting_unit(user, round_row, unit_id)
+    note = (data.get("note") or "").strip()
+    if not note or len(note) > 500:
+        message = "请写明退回的原因（不超过 500 字），单位会在报告页面上看到。"
+        return await _page(request, round_id, unit_id, message, 400)
+    async with write_transaction():
+        report = await ensure_report(round_row["id"], unit["id"])
+        if report["status"] != "submitted":
+            return await _page(request, round_id, unit_id, "这份报告还没有报送，无需退回。", 409)
+        await UnitReport.update(
+            {
+                UnitReport.status: "draft",
+                UnitReport.figures: "",
+                # The draft frozen at submission goes with it; the unit's own upload stays.
+                **(
+                    {UnitReport.document: None, UnitReport.document_name: ""}
+                    if report["uploaded_at"] is None
+                    else {}
+                ),
+                UnitReport.returned_at: datetime.now(UTC),
+                UnitReport.returned_by: user.id,
+                UnitReport.return_note: note,
+            }
+        ).where(UnitReport.id == report["id"])
+        await audit.record(
+            request,
+            "unit_report.return",
+            UnitReport(id=report["id"]),
+            f"退回{unit['name']}的报告（{round_row['title']}）：{note}",
+        )
+    flash(request, f"已退回{unit['name']}的报告。", "success")
+    return Redirect(request.app.route_reverse("unit_report", round_id=round_id, unit_id=unit_id))
+
+
+router = Router(
+    path="/reporting",
+    guards=[requires_role("unit_admin")],
+    route_handlers=[
+        reporting_home,
+        unit_report_page,
+        unit_report_draft,
+        unit_report_document,
+        unit_report_upload,
+        unit_report_submit,
+        unit_report_return,
+    ],
+)
