@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
-import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from app.banks.model import Question
@@ -40,15 +36,9 @@ from app.tables import (
     User,
 )
 from tests.conftest import login, make_user, post_form
+from tests.office_support import convert, require_office
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-if SOFFICE is None:
-    message = (
-        "打开导出文件的测试需要 LibreOffice Calc：apt-get install libreoffice-calc（命令 soffice）"
-    )
-    if os.environ.get("PEIXUN_REQUIRE_BROWSER") == "1":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message, allow_module_level=True)
+require_office("calc", module=True)
 
 # How Calc reads a .csv: comma, double quote, UTF-8, from line 1, no column set to text,
 # language zh-CN (2052), quoted fields not forced to text, special numbers detected (dates,
@@ -62,32 +52,6 @@ TITLE = "学习贯彻工会十八大精神集中轮训"
 # ------------------------------------------------------------------------------ LibreOffice
 
 
-def _soffice(files: list[Path], out: Path, profile: Path, infilter: str | None) -> None:
-    """Convert the files to .xlsx in `out`, in a profile of their own (so that runs at the
-    same time do not meet)."""
-    command = [
-        SOFFICE,
-        f"-env:UserInstallation={profile.as_uri()}",
-        "--headless",
-        "--norestore",
-        "--nologo",
-        *([f"--infilter={infilter}"] if infilter else []),
-        "--convert-to",
-        "xlsx",
-        "--outdir",
-        str(out),
-        *map(str, files),
-    ]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        timeout=180,
-        env={**os.environ, "HOME": str(profile.parent)},
-        check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr).decode(errors="replace")
-
-
 def open_in_calc(files: dict[str, bytes], folder: Path) -> dict[str, tuple]:
     """Each file (name → bytes) as Calc reads it: name → (values, formulas) workbooks. The
     .csv files and the .xlsx files each take one soffice run, one after the other in one
@@ -99,7 +63,7 @@ def open_in_calc(files: dict[str, bytes], folder: Path) -> dict[str, tuple]:
         path.write_bytes(content)
         groups[CSV_FILTER if name.endswith(".csv") else None].append(path)
     for n, (infilter, paths) in enumerate(groups.items()):
-        _soffice(paths, folder / f"out{n}", folder / "profile", infilter)
+        convert(paths, folder / f"out{n}", folder / "profile", "xlsx", infilter)
     read = {}
     for name in files:
         out = folder / ("out0" if name.endswith(".csv") else "out1") / (Path(name).stem + ".xlsx")

@@ -4,15 +4,10 @@ and the unit's report opened in LibreOffice Writer, as a reader of the file woul
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import docx
-import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Pt
@@ -25,6 +20,7 @@ from app.unit_reports.figures import (
     activity_figures,
     training_totals,
 )
+from tests.office_support import convert, require_office
 
 UNIT = "修武县总工会"
 ROUND = "关于认真学习宣传贯彻习近平总书记重要讲话精神努力完成中国工会十八大确定的目标任务的通知"
@@ -337,49 +333,15 @@ def test_city_report_has_the_reporting_status_and_counts_only():
 
 # ------------------------------------------------------------------------------ LibreOffice
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def _writer_missing() -> str | None:
-    if SOFFICE is None:
-        return "打开报告的测试需要 LibreOffice Writer：apt-get install libreoffice-writer"
-    program = Path(os.path.realpath(SOFFICE)).parent
-    if not any(program.glob("libswlo.*")):
-        return "已安装 LibreOffice，但缺少 Writer 组件：apt-get install libreoffice-writer"
-    return None
-
 
 def test_libreoffice_writer_reads_the_same_figures(tmp_path):
     """Does Word see the same thing: the unit's report as LibreOffice Writer reads it."""
-    missing = _writer_missing()
-    if missing:
-        if os.environ.get("PEIXUN_REQUIRE_BROWSER") == "1":
-            pytest.fail(missing, pytrace=False)
-        pytest.skip(missing)
+    require_office("writer")
     source = tmp_path / "report.docx"
     source.write_bytes(unit_report_docx(figures(), addressee="焦作市总工会", signed_on=SIGNED))
-    profile = tmp_path / "profile"
-    done = subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--nologo",
-            "--convert-to",
-            "txt:Text",
-            "--outdir",
-            str(tmp_path / "out"),
-            str(source),
-        ],
-        capture_output=True,
-        timeout=180,
-        env={**os.environ, "HOME": str(tmp_path)},
-        check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr).decode(errors="replace")
+    convert([source], tmp_path / "out", tmp_path / "profile", "txt:Text")
     converted = tmp_path / "out" / "report.txt"
-    assert converted.exists(), (done.stdout + done.stderr).decode(errors="replace")
+    assert converted.exists()
     lines = [line.strip().lstrip("\ufeff") for line in converted.read_text("utf-8").splitlines()]
     text = compact("".join(lines))
     assert lines[0] == f"{UNIT}关于学习贯彻情况的报告"
