@@ -19,6 +19,7 @@ from app.trainings.credit_rules import SOURCES, Standing
 from app.trainings.credits import credit_totals, credit_year, current_rules, upcoming_sessions
 from app.trainings.mine import cadre_trainings, step_link
 from app.trainings.requirements import requirement_of
+from app.unit_reports.rounds import reports_due
 
 
 @get("/", name="home")
@@ -39,6 +40,9 @@ async def home(request: Request) -> Template:
                 User.last_login_at.is_null(),
             ),
         }
+    if user.role == "unit_admin":
+        context["reports_due"] = await reports_due(user)
+        context["today"] = datetime.now(get_settings().timezone).date()
     if user.role == "cadre":
         progress = await course_progress(user)
         path = await path_modules(user.id)

@@ -1377,3 +1377,14 @@ def test_a_transparent_png_becomes_a_small_jpeg_on_white():
     stored = Image.open(io.BytesIO(photo.content))
     assert stored.format == "JPEG" and (photo.width, photo.height) == stored.size == (1600, 50)
     assert min(stored.convert("RGB").getpixel((10, 10))) > 240
+
+
+async def test_a_unit_admin_home_says_what_is_due_until_it_is_submitted(client, world):
+    await login(client, "jf-admin")
+    home = _text((await client.get("/")).text)
+    assert "学习贯彻情况报送：还有 20 天截止" in home
+    assert "解放区总工会：未报送 ›" in home
+    submitted = await post_form(client, _report_url(world, "jiefang", "submit"))
+    assert submitted.status_code in REDIRECT
+    home = _text((await client.get("/")).text)
+    assert "学习贯彻情况报送" not in home and "解放区总工会：" not in home

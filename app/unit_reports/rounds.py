@@ -178,3 +178,14 @@ def by_kind(
 ) -> list[tuple[str, list[UnitStatus]]]:
     """The statuses grouped by unit kind, in the order of `kinds`."""
     return [(kind, [s for s in statuses if s.unit["kind"] == kind]) for kind in kinds]
+
+
+async def reports_due(user: User) -> list[tuple[dict[str, Any], list[UnitStatus]]]:
+    """The open rounds in which units of this person's subtree have not reported yet, with
+    those units (for a unit admin's home page)."""
+    due = []
+    for round_row in await rounds(open_only=True):
+        waiting = [s for s in await unit_statuses(round_row, scope_path(user)) if not s.submitted]
+        if waiting:
+            due.append((round_row, waiting))
+    return due
