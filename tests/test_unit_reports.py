@@ -505,7 +505,7 @@ async def test_a_county_report_shows_the_figures_of_its_subtree_only(client, wor
     assert f"达到年度学时要求的{meeting}人" in body
     assert "组织开展1个" in body  # T1 organised by 解放区; T2 by the city, T4 by 中站区
     assert "工作台账共记录学习培训活动2次，参加人数合计65人次，其中专题学习会1次、研讨会1次" in body
-    assert "工作台账共记录舆论宣传活动1次，参加人数合计0人次" in body
+    assert "工作台账共记录舆论宣传活动1次，其中" in body  # no participants: none said
     assert "工作台账共记录理论宣讲活动1次，参加人数合计30人次" in body
     assert "暂无落地见效活动记录" in body
     for title in ("解放区学习贯彻专题学习会", "人民医院工会章程修正案研讨会", "微宣讲进病房"):

@@ -38,7 +38,7 @@ ACTIVITIES = (
     ("implementation", "维权服务", "走访慰问困难职工", ""),
     ("implementation", "基层建设", "新就业形态劳动者集中入会活动", "{unit}服务站点"),
 )
-SUMMARY = "组织{unit}工会干部学习中国工会十八大精神和《中国工会章程（修正案）》，交流学习体会。"
+SUMMARY = "组织{unit}干部学习中国工会十八大精神和《中国工会章程（修正案）》，交流学习体会。"
 # Units with entries (by name), and which of them have submitted their reports.
 WITH_ENTRIES = (
     "解放区总工会",
@@ -109,7 +109,9 @@ async def load_demo_reporting(seed: int = 93) -> str:
                     held_on=held_on,
                     title=title,
                     place=place.format(unit=short),
-                    participants=rng.choice((0, 25, 40, 60, 80, 120, 200)),
+                    participants=0
+                    if kind == "publicity"  # a report or a column: no one takes part
+                    else rng.choice((25, 40, 60, 80, 120, 200)),
                     speaker=fake.name() if kind in ("study", "lecture") else "",
                     summary=SUMMARY.format(unit=name) if kind == "study" else "",
                     created_by=author,

@@ -203,9 +203,9 @@ def _kind_summary(figures: ReportFigures, kind: str, who: str) -> str:
         return f"{who}工作台账中暂无{label}活动记录。【请补充{label}工作开展情况】"
     order = dict.fromkeys([*ACTIVITY_FORMS.get(kind, ()), *sorted(activity.by_form)])
     forms = "、".join(f"{f}{activity.by_form[f]}次" for f in order if f in activity.by_form)
-    text = (
-        f"{who}工作台账共记录{label}活动{activity.count}次，参加人数合计{activity.participants}人次"
-    )
+    text = f"{who}工作台账共记录{label}活动{activity.count}次"
+    if activity.participants:
+        text += f"，参加人数合计{activity.participants}人次"
     return f"{text}，其中{forms}。" if forms else f"{text}。"
 
 
