@@ -617,3 +617,18 @@ class UnitReport(Row, tablename="unit_report"):
     returned_at = Timestamptz(null=True, default=None)
     returned_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
     return_note = Text(default="")
+
+
+class ReturnedReport(Row, tablename="returned_report"):
+    """A submission that federation staff returned for changes, kept as it was submitted
+    (its figures and document), with who returned it, when and why."""
+
+    report = ForeignKey(UnitReport, on_delete=OnDelete.restrict, index=True)
+    figures = Text(default="")
+    document = Bytea(null=True, default=None)
+    document_name = Varchar(length=255, default="")
+    submitted_at = Timestamptz(null=True, default=None)
+    submitted_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    returned_at = Timestamptz(default=TimestamptzNow())
+    returned_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    note = Text(default="")

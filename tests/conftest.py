@@ -87,6 +87,7 @@ from app.tables import (  # noqa: E402
     Quiz,
     QuizOverride,
     ReportRound,
+    ReturnedReport,
     SessionRecord,
     SiteSetting,
     Training,
@@ -119,6 +120,7 @@ async def clear_database() -> None:
     tables = (
         ActivityPhoto,
         WorkActivity,
+        ReturnedReport,
         UnitReport,
         ReportRound,
         CreditEntry,

@@ -5,6 +5,7 @@ and draft; the forms; and the pure parts."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -30,6 +31,7 @@ from app.tables import (
     CreditRequirement,
     Enrollment,
     ReportRound,
+    ReturnedReport,
     Training,
     Unit,
     UnitReport,
@@ -1388,3 +1390,146 @@ async def test_a_unit_admin_home_says_what_is_due_until_it_is_submitted(client, 
     assert submitted.status_code in REDIRECT
     home = _text((await client.get("/")).text)
     assert "学习贯彻情况报送" not in home and "解放区总工会：" not in home
+
+
+# ------------------------------------------------------------------------------ hard cases
+
+
+async def test_text_pasted_with_control_characters_still_makes_a_draft(client, world):
+    """Word pastes vertical tabs and form feeds; no .docx can hold them."""
+    await login(client, "jf-admin")
+    made = await _add_entry_by_form(
+        client, world, title="学习会\x0b第一场\x0c", summary="第一段\x0b第二段\r\n第三段"
+    )
+    entry = _activity_id(made)
+    row = (
+        await WorkActivity.select(WorkActivity.title, WorkActivity.summary)
+        .where(WorkActivity.id == entry)
+        .first()
+    )
+    assert row == {"title": "学习会第一场", "summary": "第一段第二段\n第三段"}
+    draft = await client.get(_report_url(world, "jiefang", "draft.docx"))
+    assert draft.status_code == 200
+    assert "学习会第一场" in "\n".join(_docx(draft.content)[0])
+    submitted = await post_form(client, _report_url(world, "jiefang", "submit"))
+    assert submitted.status_code in REDIRECT
+
+
+async def test_two_submits_at_once_make_one_submission(client, world):
+    """A double tap on 报送 on a slow phone: one submission, one audit event, no error."""
+    from app.unit_reports.submission import submit_report
+
+    round_row = await ReportRound.select().where(ReportRound.id == world.round_id).first()
+    unit = {"id": world.units["jiefang"].id, "name": "解放区总工会", "kind": "county_federation"}
+    unit["path"] = world.units["jiefang"].path
+    admin = world.people["jiefang_admin"].id
+    results = await asyncio.gather(
+        submit_report(round_row, unit, admin), submit_report(round_row, unit, admin)
+    )
+    assert sorted(results) == [False, True]
+    assert await UnitReport.count().where(UnitReport.unit == unit["id"]) == 1
+    events = await AuditEvent.count().where(AuditEvent.action == "unit_report.submit")
+    assert events == 1
+
+
+async def test_a_return_keeps_what_was_submitted_and_needs_an_open_round(client, world):
+    await login(client, "jf-admin")
+    await _add_entry_by_form(client, world, title="专题学习会", participants="30")
+    assert (await post_form(client, _report_url(world, "jiefang", "submit"))).status_code in (
+        REDIRECT
+    )
+    submitted = await UnitReport.select().where(UnitReport.unit == world.units["jiefang"].id)
+    await login(client, "admin")
+    # Closed: a return would leave the unit unable to submit again.
+    closed = await post_form(client, f"/reporting/{world.round_id}/close", {"action": "close"})
+    assert closed.status_code in REDIRECT
+    again = await post_form(client, f"/reporting/{world.round_id}/close", {"action": "close"})
+    assert again.status_code in REDIRECT
+    row = (
+        await ReportRound.select(ReportRound.closed_at)
+        .where(ReportRound.id == world.round_id)
+        .first()
+    )
+    assert row["closed_at"] is not None, "closing twice reopened the round"
+    refused = await post_form(client, _report_url(world, "jiefang", "return"), {"note": "请补充"})
+    assert refused.status_code == 409 and "这次报送已经结束" in refused.text
+    await post_form(client, f"/reporting/{world.round_id}/close", {"action": "reopen"})
+
+    returned = await post_form(
+        client, _report_url(world, "jiefang", "return"), {"note": "请补充落地见效"}
+    )
+    assert returned.status_code in REDIRECT
+    kept = await ReturnedReport.select().where(ReturnedReport.report == submitted[0]["id"])
+    assert len(kept) == 1
+    assert kept[0]["figures"] == submitted[0]["figures"] != ""
+    assert bytes(kept[0]["document"]) == bytes(submitted[0]["document"])
+    assert kept[0]["note"] == "请补充落地见效"
+    page = _text((await client.get(_report_url(world, "jiefang"))).text)
+    assert "退回记录" in page and "请补充落地见效" in page
+
+
+async def test_a_submitted_unit_stays_listed_when_closed_or_its_kind_is_dropped(client, world):
+    await login(client, "jf-admin")
+    assert (await post_form(client, _report_url(world, "jiefang", "submit"))).status_code in (
+        REDIRECT
+    )
+    await Unit.update({Unit.active: False}).where(Unit.id == world.units["jiefang"].id)
+    await ReportRound.update({ReportRound.unit_kinds: '["industry_union"]'}).where(
+        ReportRound.id == world.round_id
+    )
+    await login(client, "admin")
+    status = _text((await client.get(f"/reporting/{world.round_id}")).text)
+    assert "解放区总工会" in status
+    document = await client.get(_report_url(world, "jiefang", "report.docx"))
+    assert document.status_code == 200
+    rollup = await client.get(f"/reporting/{world.round_id}/rollup.xlsx")
+    _, rows, _ = _rollup_rows(rollup.content)
+    assert rows["解放区总工会"][3] == "已报送"
+
+
+async def test_odd_digits_in_the_round_form_are_not_a_500(client, world):
+    await login(client, "admin")
+    response = await post_form(
+        client,
+        "/reporting/rounds/new",
+        {
+            "title": "测试通知",
+            "unit_kinds": "county_federation",
+            "deadline": "2030-01-01",
+            "credit_year": "2026",
+            "trainings": "²",
+        },
+    )
+    assert response.status_code in REDIRECT
+    row = (
+        await ReportRound.select(ReportRound.trainings)
+        .where(ReportRound.title == "测试通知")
+        .first()
+    )
+    assert row["trainings"] == "[]"
+
+
+async def test_editing_an_entry_of_a_closed_unit_keeps_its_unit(client, world):
+    entry = await _entry(world.round_id, world.units["jiefang_g"], "study", "", "医院学习会", 10)
+    await Unit.update({Unit.active: False}).where(Unit.id == world.units["jiefang_g"].id)
+    await login(client, "jf-admin")
+    page = (await client.get(f"/reporting/activities/{entry.id}")).text
+    assert f'value="{world.units["jiefang_g"].id}" selected' in page
+    saved = await post_form(
+        client,
+        f"/reporting/activities/{entry.id}",
+        {
+            "unit": str(world.units["jiefang_g"].id),
+            "kind": "study",
+            "held_on": entry.held_on.isoformat(),
+            "title": "医院学习会（改）",
+            "participants": "10",
+        },
+    )
+    assert saved.status_code in REDIRECT
+    row = (
+        await WorkActivity.select(WorkActivity.unit, WorkActivity.title)
+        .where(WorkActivity.id == entry.id)
+        .first()
+    )
+    assert row == {"unit": world.units["jiefang_g"].id, "title": "医院学习会（改）"}

@@ -20,6 +20,7 @@ from app.banks.model import (
     answer_lines,
     blank_count,
 )
+from app.lib.forms import typed_text
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -36,7 +37,6 @@ FORM_FIELDS = (
     "source_ref", "source_ref_other", "difficulty", "tags", "evidence",
 )  # fmt: skip
 FIELD_LABELS = {"key": "题号", **QUESTION_FIELD_LABELS, "tf": "答案"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # Excel can't hold them
 _TAG_SEPARATORS = re.compile(r"[,，、\n]")
 _ALTERNATIVES = re.compile(r"(?<!\\)/")
 _NOT_IN_BLANKS = ("|", "；", ";")  # the bank file format separates answers with them
@@ -47,12 +47,7 @@ _NOT_IN_BLANKS = ("|", "；", ";")  # the bank file format separates answers wit
 
 def clean_form(data: Mapping[str, Any]) -> dict[str, str]:
     """The editor's fields as text: one kind of newline, no control characters."""
-    form = {}
-    for name in FORM_FIELDS:
-        value = data.get(name, "")
-        text = value if isinstance(value, str) else ""
-        form[name] = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return form
+    return {name: typed_text(data.get(name, "")) for name in FORM_FIELDS}
 
 
 def key_problem(key: str) -> str | None:

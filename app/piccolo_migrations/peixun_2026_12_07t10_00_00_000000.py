@@ -15,7 +15,10 @@ from piccolo.table import Table
 
 ID = "2026-12-07T10:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "Reporting back: report rounds, the units' work ledgers with photos, unit reports"
+DESCRIPTION = (
+    "Reporting back: report rounds, the units' work ledgers with photos, unit reports and "
+    "the submissions returned for changes"
+)
 
 
 class Unit(Table, tablename="unit", schema=None):
@@ -87,7 +90,19 @@ class UnitReport(Table, tablename="unit_report", schema=None):
     return_note = Text(default="")
 
 
-TABLES = (ReportRound, WorkActivity, ActivityPhoto, UnitReport)
+class ReturnedReport(Table, tablename="returned_report", schema=None):
+    report = ForeignKey(UnitReport, on_delete=OnDelete.restrict, index=True)
+    figures = Text(default="")
+    document = Bytea(null=True, default=None)
+    document_name = Varchar(length=255, default="")
+    submitted_at = Timestamptz(null=True, default=None)
+    submitted_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    returned_at = Timestamptz(default=TimestamptzNow())
+    returned_by = ForeignKey(User, null=True, on_delete=OnDelete.restrict)
+    note = Text(default="")
+
+
+TABLES = (ReportRound, WorkActivity, ActivityPhoto, UnitReport, ReturnedReport)
 INDEXES = (
     # One report per round and unit.
     "CREATE UNIQUE INDEX IF NOT EXISTS unit_report_one_per_unit ON unit_report (round, unit)",

@@ -22,6 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from app.lib.forms import typed_text
 from app.reports.summary import percent
 from app.tables import ACTIVITY_KINDS
 from app.trainings.credit_rules import hours_text
@@ -174,7 +175,9 @@ def date_text(day: date) -> str:
 
 
 def _para(doc: Doc, text: str, style: str = BODY, align: Any = None) -> None:
-    paragraph = doc.add_paragraph(text, style=doc.styles[style])
+    # typed_text: a character Word cannot hold, from text stored before it was checked,
+    # must not stop the document being made.
+    paragraph = doc.add_paragraph(typed_text(text), style=doc.styles[style])
     if align is not None:
         paragraph.alignment = align
 
@@ -192,7 +195,7 @@ def _table(doc: Doc, header: Sequence[str], rows: Iterable[Sequence[str]]) -> No
     for n, line in enumerate((header, *rows)):
         cells = table.add_row().cells
         for cell, value in zip(cells, line, strict=True):
-            cell.paragraphs[0].text = value
+            cell.paragraphs[0].text = typed_text(value)
             cell.paragraphs[0].style = doc.styles[CELL_HEAD if n == 0 else CELL]
 
 

@@ -9,18 +9,18 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
+from app.lib.forms import typed_text
 from app.lib.parsing import form_date
 from app.tables import ACTIVITY_KINDS, UNIT_KINDS
 from app.unit_reports.figures import ACTIVITY_FORMS
 
 MAX_PARTICIPANTS = 1_000_000
 MAX_SUMMARY = 1000
-_LIMITS = {"title": 200, "place": 200, "speaker": 100}
+_LIMITS = {"title": ("活动名称", 200), "place": ("地点", 200), "speaker": ("主讲人", 100)}
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value.strip() if isinstance(value, str) else ""
+    return typed_text(data.get(key)).strip()
 
 
 def _whole(text: str) -> int | None:
@@ -55,13 +55,15 @@ def parse_activity_form(
     title = _text(data, "title")
     if not title:
         errors["title"] = "请填写活动名称。"
-    for key, most in _LIMITS.items():
+    for key, (label, most) in _LIMITS.items():
         if len(_text(data, key)) > most:
-            errors[key] = f"不能超过 {most} 个字。"
+            errors[key] = f"{label}不能超过 {most} 个字。"
     participants_text = _text(data, "participants")
     participants = _whole(participants_text) if participants_text else 0
-    if participants is None or participants > MAX_PARTICIPANTS:
+    if participants is None:
         errors["participants"] = "参加人数请填写整数，例如 45；不清楚可以不填。"
+    elif participants > MAX_PARTICIPANTS:
+        errors["participants"] = f"参加人数不能超过 {MAX_PARTICIPANTS:,} 人，请核对。"
     summary = _text(data, "summary")
     if len(summary) > MAX_SUMMARY:
         errors["summary"] = f"简要情况不能超过 {MAX_SUMMARY} 个字（现在 {len(summary)} 个字）。"

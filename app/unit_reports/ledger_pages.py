@@ -26,8 +26,8 @@ from app.reports.report import today
 from app.tables import ACTIVITY_KINDS, ActivityPhoto, User, WorkActivity
 from app.unit_reports.figures import ACTIVITY_FORMS
 from app.unit_reports.forms import parse_activity_form
-from app.unit_reports.photos import MAX_PHOTOS, PhotoRefused, prepare_photo
-from app.unit_reports.rounds import frozen, is_open, load_round, submitted_paths
+from app.unit_reports.photos import MAX_PHOTOS, PhotoRefused, PreparedPhoto, prepare_photo
+from app.unit_reports.rounds import frozen, is_open, load_round, lock_round, submitted_paths
 
 FIELDS = ("unit", "kind", "form", "held_on", "title", "place", "participants", "speaker", "summary")
 LABELS = {
@@ -42,9 +42,11 @@ LABELS = {
 }
 
 
-async def _units(user: User) -> list[dict[str, Any]]:
-    """The units a person keeps the ledger of: their subtree, active ones."""
-    return [u for u in await units_under(scope_path(user)) if u["active"]]
+async def _units(user: User, activity: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The units a person keeps the ledger of: the active ones of their subtree, and the
+    entry's own unit even when it has been closed since (so that editing never moves it)."""
+    mine = activity["unit"] if activity else None
+    return [u for u in await units_under(scope_path(user)) if u["active"] or u["id"] == mine]
 
 
 async def load_activity(user: User, activity_id: int) -> dict[str, Any]:
@@ -67,17 +69,39 @@ async def load_activity(user: User, activity_id: int) -> dict[str, Any]:
     return row
 
 
+FROZEN = "报告已经报送，这条记录随报告冻结，不能再修改；如需修改，请联系市总工会退回报告。"
+
+
+class _Refused(Exception):
+    """Checked again inside the write transaction: the entry can no longer change."""
+
+
+class _TooMany(_Refused):
+    """The entry has its photos already."""
+
+
+async def _refusal(round_id: int, paths: list[str]) -> str:
+    """Why entries of the units at `paths` cannot change in the round ("" when they can)."""
+    if not is_open(await load_round(round_id)):
+        return "这次报送已经结束，台账不能再修改。"
+    submitted = await submitted_paths(round_id)
+    return FROZEN if any(frozen(path, submitted) for path in paths) else ""
+
+
+async def _hold(round_id: int, paths: list[str]) -> None:
+    """Inside a write transaction: hold the round (`rounds.lock_round`), then check again
+    that the entries may change; raises _Refused."""
+    await lock_round(round_id)
+    refusal = await _refusal(round_id, paths)
+    if refusal:
+        raise _Refused(refusal)
+
+
 async def _editable(activity: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The round, and why the entry cannot be changed ("" when it can)."""
-    round_row = await load_round(activity["round"])
-    if not is_open(round_row):
-        return round_row, "这次报送已经结束，台账不能再修改。"
-    if frozen(activity["unit_path"], await submitted_paths(round_row["id"])):
-        return (
-            round_row,
-            "报告已经报送，这条记录随报告冻结，不能再修改；如需修改，请联系市总工会退回报告。",
-        )
-    return round_row, ""
+    return await load_round(activity["round"]), await _refusal(
+        activity["round"], [activity["unit_path"]]
+    )
 
 
 def _form_context(form: dict[str, Any], errors: dict[str, str], units: list) -> dict[str, Any]:
@@ -140,14 +164,43 @@ async def ledger_page(
 
 
 @get("/{round_id:int}/ledger/new", name="ledger_new")
-async def ledger_new(request: Request, round_id: FromPath[int]) -> Template:
+async def ledger_new(request: Request, round_id: FromPath[int]) -> Template | Redirect:
     round_row = await load_round(round_id)
+    if not is_open(round_row):
+        flash(request, "这次报送已经结束，不能再登记。", "info")
+        return Redirect(request.app.route_reverse("ledger", round_id=round_row["id"]))
     units = await _units(request.user)
     form = {"unit": request.user.unit.id, "held_on": today().date().isoformat()}
     return Template(
         "reporting/activity_new.html",
         context={"round": round_row, **_form_context(form, {}, units)},
     )
+
+
+async def _create(
+    request: Request, round_id: int, values: dict[str, Any], units: list[dict[str, Any]]
+) -> WorkActivity:
+    user: User = request.user
+    now = datetime.now(UTC)
+    async with write_transaction():
+        await _hold(round_id, [next(u["path"] for u in units if u["id"] == values["unit"])])
+        row = WorkActivity(
+            round=round_id,
+            created_by=user.id,
+            updated_by=user.id,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        await row.save()
+        kind = ACTIVITY_KINDS[values["kind"]]
+        await audit.record(
+            request,
+            "work_activity.create",
+            row,
+            f"登记工作台账：{values['held_on']}“{values['title']}”（{kind}）",
+        )
+    return row
 
 
 @post("/{round_id:int}/ledger/new", name="ledger_create")
@@ -158,36 +211,16 @@ async def ledger_create(
     round_row = await load_round(round_id)
     units = await _units(user)
     values, errors = parse_activity_form(data, {u["id"] for u in units}, today().date())
-    if not is_open(round_row):
-        errors["round"] = "这次报送已经结束，不能再登记。"
-    elif not errors:
-        path = next(u["path"] for u in units if u["id"] == values["unit"])
-        if frozen(path, await submitted_paths(round_row["id"])):
-            errors["unit"] = (
-                "这个单位的报告已经报送，不能再登记；如需补充，请联系市总工会退回报告。"
-            )
+    if not errors:
+        try:
+            row = await _create(request, round_row["id"], values, units)
+        except _Refused as refused:
+            errors["unit" if is_open(round_row) else "round"] = str(refused)
     if errors:
         return Template(
             "reporting/activity_new.html",
             context={"round": round_row, **_form_context(data, errors, units)},
             status_code=400,
-        )
-    now = datetime.now(UTC)
-    async with write_transaction():
-        row = WorkActivity(
-            round=round_row["id"],
-            created_by=user.id,
-            updated_by=user.id,
-            created_at=now,
-            updated_at=now,
-            **values,
-        )
-        await row.save()
-        await audit.record(
-            request,
-            "work_activity.create",
-            row,
-            f"登记工作台账：{values['held_on']}“{values['title']}”（{ACTIVITY_KINDS[values['kind']]}）",
         )
     flash(request, f"已登记“{values['title']}”。可以接着上传活动照片。", "success")
     return Redirect(request.app.route_reverse("activity", activity_id=row.id))
@@ -209,7 +242,7 @@ async def _activity_page(
         .where(ActivityPhoto.activity == activity["id"])
         .order_by(ActivityPhoto.id)
     )
-    units = await _units(request.user)
+    units = await _units(request.user, activity)
     return Template(
         "reporting/activity.html",
         context={
@@ -250,30 +283,39 @@ async def activity_update(
     _, locked = await _editable(activity)
     if locked:
         return await _activity_page(request, activity, errors={"round": locked}, status=409)
-    units = await _units(user)
+    units = await _units(user, activity)
     values, errors = parse_activity_form(data, {u["id"] for u in units}, today().date())
-    if not errors and values["unit"] != activity["unit"]:
-        path = next(u["path"] for u in units if u["id"] == values["unit"])
-        if frozen(path, await submitted_paths(activity["round"])):
-            errors["unit"] = "这个单位的报告已经报送，不能把记录移到它名下。"
+    changes = "" if errors else _changes(activity, values)
+    if changes:
+        paths = [activity["unit_path"], next(u["path"] for u in units if u["id"] == values["unit"])]
+        try:
+            async with write_transaction():
+                await _hold(activity["round"], paths)
+                await WorkActivity.update(
+                    {
+                        **{getattr(WorkActivity, k): v for k, v in values.items()},
+                        WorkActivity.updated_by: user.id,
+                        WorkActivity.updated_at: datetime.now(UTC),
+                    }
+                ).where(WorkActivity.id == activity["id"])
+                await audit.record(
+                    request,
+                    "work_activity.update",
+                    WorkActivity(id=activity["id"]),
+                    f"修改工作台账“{activity['title']}”：{changes}",
+                )
+        except _Refused as refused:
+            moving = values["unit"] != activity["unit"] and not (
+                await _refusal(activity["round"], [activity["unit_path"]])
+            )
+            if moving:
+                errors["unit"] = "这个单位的报告已经报送，不能把记录移到它名下。"
+            else:
+                return await _activity_page(
+                    request, activity, errors={"round": str(refused)}, status=409
+                )
     if errors:
         return await _activity_page(request, activity, data, errors, status=400)
-    changes = _changes(activity, values)
-    if changes:
-        async with write_transaction():
-            await WorkActivity.update(
-                {
-                    **{getattr(WorkActivity, k): v for k, v in values.items()},
-                    WorkActivity.updated_by: user.id,
-                    WorkActivity.updated_at: datetime.now(UTC),
-                }
-            ).where(WorkActivity.id == activity["id"])
-            await audit.record(
-                request,
-                "work_activity.update",
-                WorkActivity(id=activity["id"]),
-                f"修改工作台账“{activity['title']}”：{changes}",
-            )
     flash(request, "已保存。" if changes else "没有改动。", "success" if changes else "info")
     return Redirect(request.app.route_reverse("activity", activity_id=activity["id"]))
 
@@ -285,16 +327,20 @@ async def activity_remove(request: Request, activity_id: FromPath[int]) -> Templ
     round_row, locked = await _editable(activity)
     if locked:
         return await _activity_page(request, activity, errors={"round": locked}, status=409)
-    async with write_transaction():
-        await WorkActivity.update(
-            {WorkActivity.removed_at: datetime.now(UTC), WorkActivity.removed_by: user.id}
-        ).where(WorkActivity.id == activity["id"])
-        await audit.record(
-            request,
-            "work_activity.remove",
-            WorkActivity(id=activity["id"]),
-            f"删除工作台账：{activity['held_on']}“{activity['title']}”",
-        )
+    try:
+        async with write_transaction():
+            await _hold(activity["round"], [activity["unit_path"]])
+            await WorkActivity.update(
+                {WorkActivity.removed_at: datetime.now(UTC), WorkActivity.removed_by: user.id}
+            ).where(WorkActivity.id == activity["id"])
+            await audit.record(
+                request,
+                "work_activity.remove",
+                WorkActivity(id=activity["id"]),
+                f"删除工作台账：{activity['held_on']}“{activity['title']}”",
+            )
+    except _Refused as refused:
+        return await _activity_page(request, activity, errors={"round": str(refused)}, status=409)
     flash(request, f"已删除“{activity['title']}”。", "success")
     return Redirect(request.app.route_reverse("ledger", round_id=round_row["id"]))
 
@@ -325,18 +371,30 @@ async def photo_upload(request: Request, activity_id: FromPath[int]) -> Template
     except PhotoRefused as refused:
         message = f"“{filename}”{refused}"
         return await _activity_page(request, activity, photo_error=message, status=400)
+    try:
+        await _add_photo(request, activity, photo, filename)
+    except _Refused as refused:
+        status = 400 if isinstance(refused, _TooMany) else 409
+        return await _activity_page(request, activity, photo_error=str(refused), status=status)
+    flash(request, "照片已上传。", "success")
+    return Redirect(request.app.route_reverse("activity", activity_id=activity["id"]))
+
+
+async def _add_photo(
+    request: Request, activity: dict[str, Any], photo: PreparedPhoto, filename: str
+) -> None:
     async with write_transaction():
+        await _hold(activity["round"], [activity["unit_path"]])
         count = await ActivityPhoto.count().where(ActivityPhoto.activity == activity["id"])
         if count >= MAX_PHOTOS:
-            message = f"每条记录最多 {MAX_PHOTOS} 张照片。请先删除一张，再上传。"
-            return await _activity_page(request, activity, photo_error=message, status=400)
+            raise _TooMany(f"每条记录最多 {MAX_PHOTOS} 张照片。请先删除一张，再上传。")
         row = ActivityPhoto(
             activity=activity["id"],
             content=photo.content,
             filename=filename,
             width=photo.width,
             height=photo.height,
-            created_by=user.id,
+            created_by=request.user.id,
         )
         await row.save()
         await audit.record(
@@ -345,8 +403,6 @@ async def photo_upload(request: Request, activity_id: FromPath[int]) -> Template
             row,
             f"为工作台账“{activity['title']}”上传照片“{filename}”",
         )
-    flash(request, "照片已上传。", "success")
-    return Redirect(request.app.route_reverse("activity", activity_id=activity["id"]))
 
 
 async def _photo(user: User, photo_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -384,14 +440,18 @@ async def photo_delete(request: Request, photo_id: FromPath[int]) -> Template | 
     _, locked = await _editable(activity)
     if locked:
         return await _activity_page(request, activity, photo_error=locked, status=409)
-    async with write_transaction():
-        await ActivityPhoto.delete().where(ActivityPhoto.id == row["id"])
-        await audit.record(
-            request,
-            "activity_photo.remove",
-            WorkActivity(id=activity["id"]),
-            f"删除工作台账“{activity['title']}”的照片“{row['filename']}”",
-        )
+    try:
+        async with write_transaction():
+            await _hold(activity["round"], [activity["unit_path"]])
+            await ActivityPhoto.delete().where(ActivityPhoto.id == row["id"])
+            await audit.record(
+                request,
+                "activity_photo.remove",
+                WorkActivity(id=activity["id"]),
+                f"删除工作台账“{activity['title']}”的照片“{row['filename']}”",
+            )
+    except _Refused as refused:
+        return await _activity_page(request, activity, photo_error=str(refused), status=409)
     flash(request, "照片已删除。", "success")
     return Redirect(request.app.route_reverse("activity", activity_id=activity["id"]))
 

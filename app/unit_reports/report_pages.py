@@ -4,8 +4,6 @@ figures and the document as they were. Federation staff may return a report for 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
@@ -13,13 +11,11 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app.accounts import audit
 from app.accounts.guards import requires_role, scope_path
 from app.course.text import DocumentError, read_text
-from app.db import write_transaction
 from app.errors import MAX_UPLOAD_BODY_BYTES
 from app.lib.downloads import FileResponse, download
-from app.lib.forms import FormBody
+from app.lib.forms import FormBody, typed_text
 from app.lib.uploads import MAX_UPLOAD_BYTES, stored_filename
 from app.reports.report import today
 from app.reports.writers import filename
@@ -35,11 +31,14 @@ from app.unit_reports.rounds import (
 )
 from app.unit_reports.submission import (
     DOCX,
+    ReportRefused,
     draft_bytes,
     draft_name,
-    ensure_report,
     figures_of,
+    return_report,
+    returns_of,
     submit_report,
+    upload_document,
 )
 
 
@@ -74,6 +73,7 @@ async def _page(
     unit = await load_reporting_unit(request.user, round_row, unit_id)
     report = await report_of(round_row["id"], unit["id"])
     figures = await figures_of(round_row, unit)
+    returns = await returns_of(report["id"]) if report else []
     return Template(
         "reporting/unit_report.html",
         context={
@@ -83,6 +83,7 @@ async def _page(
             "report": report,
             "state": UnitStatus(unit, report),
             "figures": figures,
+            "returns": returns,
             "open": is_open(round_row),
             "error": error,
             "today": today().date(),
@@ -140,6 +141,8 @@ async def unit_report_upload(
     user: User = request.user
     round_row = await load_round(round_id)
     unit = await load_reporting_unit(user, round_row, unit_id)
+    if not is_open(round_row):
+        return await _page(request, round_id, unit_id, "这次报送已经结束，不能再上传。", 409)
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await _page(request, round_id, unit_id, "请选择修改后的报告（.docx 文件）。", 400)
@@ -155,28 +158,12 @@ async def unit_report_upload(
             read_text(name, content)
         except DocumentError as problem:
             error = str(problem)
-    if not error and not is_open(round_row):
-        error = "这次报送已经结束，不能再上传。"
     if error:
         return await _page(request, round_id, unit_id, error, 400)
-    async with write_transaction():
-        report = await ensure_report(round_row["id"], unit["id"])
-        if report["status"] == "submitted":
-            return await _page(request, round_id, unit_id, "报告已经报送，不能再上传。", 409)
-        await UnitReport.update(
-            {
-                UnitReport.document: content,
-                UnitReport.document_name: name,
-                UnitReport.uploaded_at: datetime.now(UTC),
-                UnitReport.uploaded_by: user.id,
-            }
-        ).where(UnitReport.id == report["id"])
-        await audit.record(
-            request,
-            "unit_report.upload",
-            UnitReport(id=report["id"]),
-            f"上传{unit['name']}修改后的报告“{name}”（{round_row['title']}）",
-        )
+    try:
+        await upload_document(round_row, unit, name, content, user.id, request)
+    except ReportRefused as refused:
+        return await _page(request, round_id, unit_id, str(refused), 409)
     flash(request, f"已上传“{name}”。确认无误后请点“报送”。", "success")
     return Redirect(request.app.route_reverse("unit_report", round_id=round_id, unit_id=unit_id))
 
@@ -189,9 +176,11 @@ async def unit_report_submit(
     user: User = request.user
     round_row = await load_round(round_id)
     unit = await load_reporting_unit(user, round_row, unit_id)
-    if not is_open(round_row):
-        return await _page(request, round_id, unit_id, "这次报送已经结束，不能再报送。", 409)
-    if await submit_report(round_row, unit, user.id, request):
+    try:
+        submitted = await submit_report(round_row, unit, user.id, request)
+    except ReportRefused as refused:
+        return await _page(request, round_id, unit_id, str(refused), 409)
+    if submitted:
         flash(request, "报告已报送市总工会。报送时的数据已随报告保存。", "success")
     else:
         flash(request, "报告已经报送过了。", "info")
@@ -210,35 +199,14 @@ async def unit_report_return(
     user: User = request.user
     round_row = await load_round(round_id)
     unit = await load_reporting_unit(user, round_row, unit_id)
-    note = (data.get("note") or "").strip()
+    note = typed_text(data.get("note")).strip()
     if not note or len(note) > 500:
         message = "请写明退回的原因（不超过 500 字），单位会在报告页面上看到。"
         return await _page(request, round_id, unit_id, message, 400)
-    async with write_transaction():
-        report = await ensure_report(round_row["id"], unit["id"])
-        if report["status"] != "submitted":
-            return await _page(request, round_id, unit_id, "这份报告还没有报送，无需退回。", 409)
-        await UnitReport.update(
-            {
-                UnitReport.status: "draft",
-                UnitReport.figures: "",
-                # The draft frozen at submission goes with it; the unit's own upload stays.
-                **(
-                    {UnitReport.document: None, UnitReport.document_name: ""}
-                    if report["uploaded_at"] is None
-                    else {}
-                ),
-                UnitReport.returned_at: datetime.now(UTC),
-                UnitReport.returned_by: user.id,
-                UnitReport.return_note: note,
-            }
-        ).where(UnitReport.id == report["id"])
-        await audit.record(
-            request,
-            "unit_report.return",
-            UnitReport(id=report["id"]),
-            f"退回{unit['name']}的报告（{round_row['title']}）：{note}",
-        )
+    try:
+        await return_report(round_row, unit, note, user.id, request)
+    except ReportRefused as refused:
+        return await _page(request, round_id, unit_id, str(refused), 409)
     flash(request, f"已退回{unit['name']}的报告。", "success")
     return Redirect(request.app.route_reverse("unit_report", round_id=round_id, unit_id=unit_id))
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Router, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -24,6 +25,8 @@ from app.lib.downloads import (
     file_chunks,
     stream_download,
 )
+from app.lib.forms import FormBody
+from app.lib.parsing import parse_id
 from app.reports.report import today
 from app.reports.writers import filename
 from app.tables import UNIT_KINDS, ReportRound, Training, Unit
@@ -98,22 +101,45 @@ async def _read_round_form(request: Request) -> tuple[dict[str, Any], dict[str, 
     raw = await request.form()
     data = {k: raw.get(k) for k in ROUND_FIELDS}
     known = {t["id"] for t in await _trainings()}
-    trainings = {int(v) for v in _checked(raw, "trainings") if v.isdigit() and int(v) in known}
+    ticked = (parse_id(v) for v in _checked(raw, "trainings"))
+    trainings = {t for t in ticked if t is not None and t in known}
     values, errors = parse_round_form(data, set(_checked(raw, "unit_kinds")), trainings)
     shown = {**data, "unit_kinds": values["unit_kinds"], "trainings": values["trainings"]}
     return values, errors, shown
 
 
-def _stored(values: dict[str, Any]) -> dict[Any, Any]:
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """The round's columns by name, as stored (the lists as JSON)."""
     return {
-        ReportRound.title: values["title"],
-        ReportRound.doc_number: values["doc_number"],
-        ReportRound.unit_kinds: json.dumps(values["unit_kinds"]),
-        ReportRound.trainings: json.dumps(values["trainings"]),
-        ReportRound.deadline: values["deadline"],
-        ReportRound.credit_year: values["credit_year"],
-        ReportRound.note: values["note"],
+        **{k: values[k] for k in ROUND_FIELDS},
+        "unit_kinds": json.dumps(values["unit_kinds"]),
+        "trainings": json.dumps(values["trainings"]),
     }
+
+
+ROUND_LABELS = {
+    "title": "通知标题",
+    "doc_number": "文号",
+    "deadline": "截止日期",
+    "credit_year": "学时年度",
+    "note": "说明",
+    "unit_kinds": "报送单位类别",
+    "trainings": "计入的培训",
+}
+
+
+def _round_changes(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """What an edit of a round changes, for the audit log."""
+    changed = []
+    for key, label in ROUND_LABELS.items():
+        before, after = old.get(key), new.get(key)
+        if key in ("unit_kinds", "trainings"):
+            before, after = sorted(before or []), sorted(after or [])
+        if before != after:
+            if key == "unit_kinds":
+                after = "、".join(UNIT_KINDS[k] for k in after)
+            changed.append(f"{label}改为“{after}”" if key != "note" else "修改了说明")
+    return "；".join(changed)
 
 
 @post("/rounds/new", name="round_create")
@@ -122,9 +148,7 @@ async def round_create(request: Request) -> Template | Redirect:
     if errors:
         return await _form_page(request, shown, errors, status=400)
     async with write_transaction():
-        row = ReportRound(
-            created_by=request.user.id, **{c._meta.name: v for c, v in _stored(values).items()}
-        )
+        row = ReportRound(created_by=request.user.id, **_stored(values))
         await row.save()
         await audit.record(request, "report_round.create", row, f"发起报送：{values['title']}")
     flash(request, "已发起报送。需要报送的单位的管理员登录后会在“报送”中看到。", "success")
@@ -143,22 +167,30 @@ async def round_update(request: Request, round_id: FromPath[int]) -> Template | 
     values, errors, shown = await _read_round_form(request)
     if errors:
         return await _form_page(request, shown, errors, round_row, 400)
+    changes = _round_changes(_form_of(round_row), values)
     async with write_transaction():
-        await ReportRound.update(_stored(values)).where(ReportRound.id == round_row["id"])
+        await ReportRound.update(
+            {getattr(ReportRound, k): v for k, v in _stored(values).items()}
+        ).where(ReportRound.id == round_row["id"])
         await audit.record(
             request,
             "report_round.update",
             ReportRound(id=round_row["id"]),
-            f"修改报送：{values['title']}",
+            f"修改报送“{values['title']}”：{changes or '没有改动'}",
         )
     flash(request, "已保存。已报送的报告保留报送时的数据。", "success")
     return Redirect(request.app.route_reverse("round_status", round_id=round_row["id"]))
 
 
 @post("/{round_id:int}/close", name="round_close")
-async def round_close(request: Request, round_id: FromPath[int]) -> Redirect:
+async def round_close(request: Request, round_id: FromPath[int], data: FormBody) -> Redirect:
+    """结束 (action=close) or 重新开放 (action=reopen); asking for what is already so does
+    nothing, so a double tap or two people at once cannot undo each other."""
     round_row = await load_round(round_id)
-    closing = is_open(round_row)
+    closing = data.get("action") == "close"
+    if closing != is_open(round_row):
+        flash(request, "这次报送已经结束了。" if closing else "这次报送已经开放了。", "info")
+        return Redirect(request.app.route_reverse("round_status", round_id=round_row["id"]))
     async with write_transaction():
         await ReportRound.update(
             {ReportRound.closed_at: datetime.now(UTC) if closing else None}
@@ -210,7 +242,14 @@ async def round_rollup(request: Request, round_id: FromPath[int]) -> FileStream:
 async def round_city_draft(request: Request, round_id: FromPath[int]) -> FileResponse:
     """The city federation's own draft: the city-wide figures now, and who has reported."""
     round_row = await load_round(round_id)
-    top = await Unit.select(Unit.id, Unit.name, Unit.kind, Unit.path).where(Unit.depth == 0).first()
+    top = await (
+        Unit.select(Unit.id, Unit.name, Unit.kind, Unit.path)
+        .where(Unit.depth == 0)
+        .order_by(Unit.id)
+        .first()
+    )
+    if top is None:
+        raise NotFoundException("还没有建立单位，无法生成全市报告草稿。")
     figures: ReportFigures = await report_figures(round_row, top, today().date())
     statuses = await unit_statuses(round_row)
     reported = [

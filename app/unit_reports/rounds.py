@@ -19,6 +19,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 
 from app.accounts.guards import in_scope, scope_path
 from app.accounts.units import tree_order
+from app.db import Statement
 from app.lib.parsing import valid_id
 from app.tables import ReportRound, Unit, UnitReport, User
 from app.unit_reports.figures import json_list
@@ -63,6 +64,18 @@ def frozen(unit_path: str, submitted_paths: Iterable[str]) -> bool:
 
 def days_left(deadline: date, today: date) -> int:
     return (deadline - today).days
+
+
+_LOCK_ROUND = Statement(
+    ReportRound, 'UPDATE "report_round" SET "id" = "id" WHERE "id" = {} RETURNING "id"'
+)
+
+
+async def lock_round(round_id: int) -> None:
+    """Inside a write transaction: hold the round until it ends, so that the round's ledger
+    changes and the state changes of its reports happen one at a time (PostgreSQL; SQLite's
+    write transactions are one at a time already)."""
+    await _LOCK_ROUND.rows(round_id)
 
 
 async def load_round(round_id: int) -> dict[str, Any]:
@@ -112,7 +125,8 @@ async def load_reporting_unit(
         if valid_id(unit_id)
         else None
     )
-    if unit is None or not unit["active"] or unit["kind"] not in round_kinds(round_row):
+    required = unit is not None and unit["active"] and unit["kind"] in round_kinds(round_row)
+    if unit is None or not (required or await report_of(round_row["id"], unit["id"])):
         raise NotFoundException("这个单位不在本次报送的范围内。")
     if not in_scope(user, unit["path"]):
         raise PermissionDeniedException("这个单位不在您的管理范围内。")
@@ -168,6 +182,15 @@ async def unit_statuses(round_row: Mapping[str, Any], path: str = "/") -> list[U
     notice's), in tree order within a kind, with their reports."""
     units = await required_units(round_row, path)
     reports = await reports_in(round_row["id"])
+    # A unit that has submitted stays listed, even if it was closed or its kind was taken
+    # out of the round since.
+    listed = {u["id"] for u in units}
+    extra = [i for i, r in reports.items() if i not in listed and r["status"] == "submitted"]
+    if extra:
+        more = await Unit.select(*UNIT_COLUMNS).where(
+            Unit.id.is_in(extra), Unit.path.like(path + "%")
+        )
+        units = tree_order([*units, *more])
     order = {kind: n for n, kind in enumerate(round_kinds(round_row))}
     units.sort(key=lambda u: order.get(u["kind"], len(order)))  # stable: tree order kept
     return [UnitStatus(u, reports.get(u["id"])) for u in units]
@@ -176,8 +199,10 @@ async def unit_statuses(round_row: Mapping[str, Any], path: str = "/") -> list[U
 def by_kind(
     statuses: Sequence[UnitStatus], kinds: Sequence[str]
 ) -> list[tuple[str, list[UnitStatus]]]:
-    """The statuses grouped by unit kind, in the order of `kinds`."""
-    return [(kind, [s for s in statuses if s.unit["kind"] == kind]) for kind in kinds]
+    """The statuses grouped by unit kind, in the order of `kinds`, then the kinds of units
+    that reported although their kind was taken out of the round since."""
+    more = [k for k in dict.fromkeys(s.unit["kind"] for s in statuses) if k not in kinds]
+    return [(kind, [s for s in statuses if s.unit["kind"] == kind]) for kind in (*kinds, *more)]
 
 
 async def reports_due(user: User) -> list[tuple[dict[str, Any], list[UnitStatus]]]:
