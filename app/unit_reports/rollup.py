@@ -176,7 +176,7 @@ async def rollup_xlsx(
         sheet = book.add_sheet("汇总", "学习贯彻情况报送汇总表", info, ROLLUP_HEADERS, ROLLUP_KINDS)
         await sheet.write_page(rollup_rows(statuses, figures))
         sheet.write_styled(
-            ("", "合计", f"已报送 {len(submitted)} 个单位", "", None, *total_cells(submitted)),
+            (None, "合计", f"已报送 {len(submitted)} 个单位", None, None, *total_cells(submitted)),
             bold=True,
         )
         sheet = book.add_sheet("未报送单位", "未报送单位名单", info, WAITING_HEADERS, WAITING_KINDS)
