@@ -263,6 +263,19 @@ async def content(db):
     await sync_quizzes(read_quiz_dir(settings.question_bank_dir / "quizzes"))
 
 
+_APP: list[Any] = []
+
+
+def shared_app() -> Any:
+    """The app, built once for the whole run (building it takes about 0.2 s, which every
+    test paid): it keeps no state of its own between requests; sessions, limits and data
+    live in the database, which each test empties. A test that needs other settings builds
+    its own with `create_app()`."""
+    if not _APP:
+        _APP.append(create_app())
+    return _APP[0]
+
+
 @pytest.fixture
 async def client(db):
     """A client calling the app in the test's event loop.
@@ -270,7 +283,7 @@ async def client(db):
     The app's lifespan (which opens the PostgreSQL pool) is not entered here, so the
     test's own queries and the app's share one loop; tests/test_database.py covers it.
     """
-    test_client = AsyncTestClient(app=create_app())
+    test_client = AsyncTestClient(app=shared_app())
     test_client.follow_redirects = False
     return test_client
 
