@@ -23,6 +23,7 @@ from app.tables import (
     ClassSession,
     Quiz,
     ReportRound,
+    ReturnedReport,
     Training,
     UnitReport,
     Upload,
@@ -96,14 +97,20 @@ async def _ids(client, tree) -> dict[str, object]:
     await report_round.save()
     document = io.BytesIO()
     docx.Document().save(document)
-    await UnitReport(
+    report = UnitReport(
         round=report_round.id,
         unit=tree["jiefang"].id,
         document=document.getvalue(),
         document_name="解放区总工会报告.docx",
         uploaded_at=datetime(2026, 12, 1, tzinfo=UTC),
-    ).save()
+    )
+    await report.save()
+    returned = ReturnedReport(
+        report=report.id, document=document.getvalue(), document_name="退回前的报告.docx"
+    )
+    await returned.save()
     return {
+        "returned_id": returned.id,
         "round_id": report_round.id,
         "training_id": training.id,
         "batch_id": batch.id,

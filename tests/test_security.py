@@ -82,6 +82,7 @@ SLUGS = {
     "round_id": 1,
     "activity_id": 1,
     "photo_id": 1,
+    "returned_id": 1,
     "code": "ABCDEFGHJK",
 }
 ACCOUNTS = {

@@ -1464,8 +1464,12 @@ async def test_a_return_keeps_what_was_submitted_and_needs_an_open_round(client,
     assert kept[0]["figures"] == submitted[0]["figures"] != ""
     assert bytes(kept[0]["document"]) == bytes(submitted[0]["document"])
     assert kept[0]["note"] == "请补充落地见效"
-    page = _text((await client.get(_report_url(world, "jiefang"))).text)
-    assert "退回记录" in page and "请补充落地见效" in page
+    page = (await client.get(_report_url(world, "jiefang"))).text
+    assert "退回记录" in _text(page) and "请补充落地见效" in _text(page)
+    link = re.search(r'href="(/reporting/[^"]*/returned/\d+/report\.docx)"', page)
+    assert link, "no link to the returned submission"
+    again = await client.get(link.group(1))
+    assert again.status_code == 200 and again.content == bytes(submitted[0]["document"])
 
 
 async def test_a_submitted_unit_stays_listed_when_closed_or_its_kind_is_dropped(client, world):

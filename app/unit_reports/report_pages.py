@@ -36,6 +36,7 @@ from app.unit_reports.submission import (
     draft_name,
     figures_of,
     return_report,
+    returned_document,
     returns_of,
     submit_report,
     upload_document,
@@ -129,6 +130,24 @@ async def unit_report_document(
     return download(bytes(row["document"]), name, DOCX)
 
 
+@get(
+    "/{round_id:int}/units/{unit_id:int}/returned/{returned_id:int}/report.docx",
+    name="unit_report_returned",
+)
+async def unit_report_returned(
+    request: Request, round_id: FromPath[int], unit_id: FromPath[int], returned_id: FromPath[int]
+) -> FileResponse:
+    """A submission that was returned, as it was submitted."""
+    round_row = await load_round(round_id)
+    unit = await load_reporting_unit(request.user, round_row, unit_id)
+    report = await report_of(round_row["id"], unit["id"])
+    kept = await returned_document(report["id"], returned_id) if report else None
+    if kept is None or kept["document"] is None:
+        raise NotFoundException("没有找到这份退回前报送的报告。")
+    name = kept["document_name"] or filename(unit["name"], "学习贯彻情况报告", suffix="docx")
+    return download(bytes(kept["document"]), name, DOCX)
+
+
 @post(
     "/{round_id:int}/units/{unit_id:int}/upload",
     name="unit_report_upload",
@@ -219,6 +238,7 @@ router = Router(
         unit_report_page,
         unit_report_draft,
         unit_report_document,
+        unit_report_returned,
         unit_report_upload,
         unit_report_submit,
         unit_report_return,

@@ -19,6 +19,7 @@ from litestar.connection import ASGIConnection
 
 from app.accounts import audit
 from app.db import write_transaction
+from app.lib.parsing import valid_id
 from app.reports.report import today
 from app.reports.writers import filename
 from app.tables import ReportRound, ReturnedReport, Unit, UnitReport
@@ -210,4 +211,15 @@ async def returns_of(report_id: int) -> list[dict[str, Any]]:
         )
         .where(ReturnedReport.report == report_id)
         .order_by(ReturnedReport.id, ascending=False)
+    )
+
+
+async def returned_document(report_id: int, returned_id: int) -> dict[str, Any] | None:
+    """The document of one returned submission of the report (None: no such one)."""
+    if not valid_id(returned_id):
+        return None
+    return await (
+        ReturnedReport.select(ReturnedReport.document, ReturnedReport.document_name)
+        .where(ReturnedReport.id == returned_id, ReturnedReport.report == report_id)
+        .first()
     )
